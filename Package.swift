@@ -1,0 +1,45 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "fleet",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "fleet", targets: ["fleet"]),
+        .library(name: "FleetCore", targets: ["FleetCore"]),
+        .library(name: "SSHEngine", targets: ["SSHEngine"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libssh2 1.10 from Debian's libssh2-1-dev.
+        .systemLibrary(
+            name: "CLibSSH2",
+            pkgConfig: "libssh2",
+            providers: [.apt(["libssh2-1-dev"])]
+        ),
+        // The SSH engine: sessions on dedicated threads, known_hosts, commands, uploads.
+        .target(
+            name: "SSHEngine",
+            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
+        ),
+        // Inventory -> plan -> execution -> report. The plan is pure data.
+        .target(
+            name: "FleetCore",
+            dependencies: ["SSHEngine", "Yams", .product(name: "Logging", package: "swift-log")]
+        ),
+        // The subcommands, each taking an injected context so tests can drive them.
+        .target(
+            name: "FleetCLI",
+            dependencies: ["FleetCore", "SSHEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .executableTarget(name: "fleet", dependencies: ["FleetCLI"]),
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "SSHEngineTests", dependencies: ["SSHEngine"]),
+        .testTarget(name: "FleetCLITests", dependencies: ["FleetCLI", "FleetCore"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,3 @@
+import Testing
+@testable import FleetCore
+@Test func versionIsSet() { #expect(!FleetVersion.current.isEmpty) }
