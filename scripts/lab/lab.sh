@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# The fleet lab: real test hosts on this machine (network namespaces, sshd, dockerd, nginx, a registry).
+# See docs/lab.md. Needs root.
+set -euo pipefail
+
+LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib/common.sh
+. "$LAB_SCRIPTS/lib/common.sh"
+# shellcheck source=lib/net.sh
+. "$LAB_SCRIPTS/lib/net.sh"
+# shellcheck source=lib/sshd.sh
+. "$LAB_SCRIPTS/lib/sshd.sh"
+# shellcheck source=lib/inventory.sh
+. "$LAB_SCRIPTS/lib/inventory.sh"
+# shellcheck source=lib/light.sh
+. "$LAB_SCRIPTS/lib/light.sh"
+
+usage() {
+  cat <<'TXT'
+usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default 3); --servers adds
+                                           a registry, and dockerd + nginx on every host
+       lab.sh down                         stop everything the lab started, remove its network
+       lab.sh status                       what is running
+       lab.sh stop-sshd webI | start-sshd webI
+       lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
+       lab.sh light-up N | light-down      N (<= 500) light sshd hosts on 127.0.1.x / 127.0.2.x
+State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
+TXT
+}
+
+lab_down() {
+  local d i
+  light_down
+  for d in "$LAB"/hosts/web*; do
+    [[ -d $d ]] || continue
+    i=${d##*/web}
+    ssh_stop_host "$i"
+  done
+  net_down
+  rm -rf "$LAB/hosts" "$LAB/inventory/lab.yml" "$LAB/known_hosts" "$LAB/known_hosts.all" \
+    "$LAB/known_hosts.hashed" "$LAB/lab.env"
+}
+
+lab_up() {
+  local n=3 servers=0 i start
+  while (($#)); do
+    case $1 in
+      --hosts)
+        [[ $# -ge 2 ]] || die "up: --hosts needs a number"
+        n=$2
+        shift 2
+        ;;
+      --hosts=*) n=${1#--hosts=}; shift ;;
+      --servers) servers=1; shift ;;
+      *) die "up: unknown option '$1' (see lab.sh --help)" ;;
+    esac
+  done
+  if ! [[ $n =~ ^[1-9][0-9]*$ ]] || ((n > LAB_MAX_HOSTS)); then
+    die "up: --hosts must be 1..$LAB_MAX_HOSTS, got '$n'"
+  fi
+  need_tools ip ssh-keygen useradd usermod
+  [[ -x /usr/sbin/sshd ]] || die "missing /usr/sbin/sshd (apt-get install -y openssh-server)"
+  start=$(date +%s%N)
+  lab_down
+  mkdir -p "$LAB/hosts" "$LAB/inventory" /run/sshd
+  chmod 0755 "$LAB"
+  ssh_client_keys
+  ssh_lab_user
+  net_up_bridge
+  for ((i = 1; i <= n; i++)); do
+    net_up_host "$i"
+    ssh_prepare_host "$i"
+    ssh_start_host "$i"
+  done
+  for ((i = 1; i <= n; i++)); do
+    ssh_wait_host "$i"
+  done
+  ssh_known_hosts "$n"
+  inventory_lab "$n"
+  printf 'LAB_HOSTS=%d\nLAB_SERVERS=%d\n' "$n" "$servers" > "$LAB/lab.env"
+  if ((servers)); then
+    die "up: --servers is not available yet"
+  fi
+  log "up: $n hosts in $((($(date +%s%N) - start) / 1000000))ms; inventory $LAB/inventory/lab.yml"
+}
+
+lab_status() {
+  local d i pid state
+  if ! ip link show "$LAB_BRIDGE" >/dev/null 2>&1; then
+    echo "lab: down (no bridge $LAB_BRIDGE)"
+  else
+    echo "lab: bridge $LAB_BRIDGE $LAB_BRIDGE_ADDR/24, state in $LAB"
+  fi
+  for d in "$LAB"/hosts/web*; do
+    [[ -d $d ]] || continue
+    i=${d##*/web}
+    state="sshd down"
+    if pid=$(pid_alive "$d/sshd.pid" "$d/sshd_config"); then state="sshd pid $pid"; fi
+    printf 'web%s %s netns %s: %s\n' "$i" "$(host_addr "$i")" "$(host_ns "$i")" "$state"
+  done
+  if [[ -d $LAB/light/pids ]]; then
+    local up=0 total=0 f
+    for f in "$LAB"/light/pids/*.pid; do
+      [[ -e $f ]] || continue
+      total=$((total + 1))
+      if pid_alive "$f" "$LAB/light/sshd_config" >/dev/null; then up=$((up + 1)); fi
+    done
+    echo "light hosts: $up of $total sshd running"
+  fi
+}
+
+main() {
+  local cmd=${1:-}
+  [[ -n $cmd ]] || { usage >&2; exit 2; }
+  shift
+  case $cmd in
+    -h | --help | help) usage ;;
+    up) need_root; lab_up "$@" ;;
+    down) need_root; lab_down; log "down" ;;
+    status) lab_status ;;
+    stop-sshd)
+      need_root
+      ssh_stop_host "$(host_index "${1:-}")"
+      ;;
+    start-sshd)
+      need_root
+      local i
+      i=$(host_index "${1:-}")
+      ssh_start_host "$i"
+      ssh_wait_host "$i"
+      ;;
+    exec)
+      need_root
+      local i
+      i=$(host_index "${1:-}")
+      shift
+      [[ ${1:-} == -- ]] && shift
+      (($#)) || die "exec: no command (usage: lab.sh exec webI -- CMD [ARG...])"
+      exec env "DOCKER_HOST=unix://$LAB_RUN/docker-web$i.sock" ip netns exec "$(host_ns "$i")" "$@"
+      ;;
+    light-up) need_root; light_up "${1:-}" ;;
+    light-down) need_root; light_down; log "light hosts down" ;;
+    *) usage >&2; die "unknown command '$cmd'" ;;
+  esac
+}
+
+main "$@"
