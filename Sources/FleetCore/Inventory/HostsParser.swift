@@ -1,0 +1,109 @@
+import Yams
+
+/// The `hosts` mapping: `name: address` or `name: {address, port, user, tags}`.
+struct HostsParser {
+    let top: YAMLSection
+    let ssh: SSHSettings
+
+    func parse() throws -> [HostEntry] {
+        guard let node = top.value("hosts") else {
+            throw top.error(top.keyNode("hosts"), "no hosts; add a 'hosts' mapping, for example:\n  hosts:\n    web1: 10.0.0.11")
+        }
+        let section = try YAMLSection(file: top.file, name: "hosts", node: node, allowed: [])
+        guard !section.orderedKeys.isEmpty else {
+            throw top.error(node, "'hosts' is empty; add at least one host like 'web1: 10.0.0.11'")
+        }
+        var hosts: [HostEntry] = []
+        var byName: [String: Int] = [:]
+        var byEndpoint: [String: String] = [:]
+        for name in section.orderedKeys {
+            let keyNode = section.keyNode(name)
+            guard Validation.isName(name) else {
+                throw section.error(keyNode, "host name '\(YAMLSection.printable(name))' must match [a-z0-9][a-z0-9-]* (lower-case letters, digits, '-'; at most 63)")
+            }
+            if byName[name] != nil {
+                throw section.error(keyNode, "duplicate host name '\(name)'; every host name must appear once")
+            }
+            let host = try entry(name, section)
+            let endpoint = "\(host.address.lowercased())|\(host.port)"
+            if let other = byEndpoint[endpoint] {
+                throw section.error(keyNode, "host '\(name)' has the same address as '\(other)' (\(host.address) port \(host.port)); each host must be listed once")
+            }
+            byName[name] = hosts.count
+            byEndpoint[endpoint] = name
+            hosts.append(host)
+        }
+        return hosts
+    }
+
+    func entry(_ name: String, _ section: YAMLSection) throws -> HostEntry {
+        guard let value = section.value(name) else {
+            throw section.error(section.keyNode(name), "host '\(name)' has no address; write '\(name): 10.0.0.11' or '\(name): {address: 10.0.0.11}'")
+        }
+        if case .scalar = value {
+            let address = try section.scalarText(value, name, expected: "an address")
+            try checkAddress(address, value, section, name)
+            return HostEntry(name: name, address: address, port: ssh.port, user: ssh.user, tags: [])
+        }
+        let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags"])
+        guard h.value("address") != nil else {
+            throw h.error(value, "host '\(name)' has no 'address'; add address: 10.0.0.11")
+        }
+        let address = try h.string("address", default: "")
+        try checkAddress(address, h.value("address"), h, name)
+        let user = try h.string("user", default: ssh.user)
+        guard Self.isUser(user) else {
+            throw h.error(h.value("user"), "'hosts.\(name).user' must be a login name (letters, digits, '.', '_', '-'), found '\(YAMLSection.printable(user))'")
+        }
+        var tags: [String] = []
+        for (tag, node) in try h.stringList("tags") ?? [] {
+            guard Validation.isTag(tag) else {
+                throw h.error(node, "tag '\(YAMLSection.printable(tag))' of host '\(name)' must be letters, digits, '_' or '-'")
+            }
+            if !tags.contains(tag) { tags.append(tag) }
+        }
+        return HostEntry(name: name, address: address, port: try h.int("port", default: ssh.port, range: 1...65535),
+                         user: user, tags: tags)
+    }
+
+    func checkAddress(_ address: String, _ node: Node?, _ s: YAMLSection, _ name: String) throws {
+        guard Validation.isAddress(address) else {
+            throw s.error(node, "address '\(YAMLSection.printable(address))' of host '\(name)' is not an IPv4 or IPv6 address or a host name")
+        }
+    }
+
+    static func isUser(_ u: String) -> Bool {
+        guard let f = u.unicodeScalars.first, f != "-", u.unicodeScalars.count <= 64 else { return false }
+        return u.unicodeScalars.allSatisfy { Validation.isAlnum($0) || $0 == "." || $0 == "_" || $0 == "-" }
+    }
+}
+
+/// `hooks.before_rollout` / `hooks.after_rollout`: a command split like a shell would (quotes honoured, no
+/// variables or globs), or a list of arguments.
+enum HooksParser {
+    static func parse(_ top: YAMLSection) throws -> HookSettings {
+        guard let s = try top.section("hooks", allowed: ["before_rollout", "after_rollout"]) else {
+            return HookSettings(beforeRollout: nil, afterRollout: nil)
+        }
+        return HookSettings(beforeRollout: try command(s, "before_rollout"), afterRollout: try command(s, "after_rollout"))
+    }
+
+    static func command(_ s: YAMLSection, _ key: String) throws -> [String]? {
+        guard let node = s.value(key) else { return nil }
+        let argv: [String]
+        if case .sequence = node {
+            argv = try s.stringList(key)?.map(\.0) ?? []
+        } else {
+            let text = try s.scalarText(node, key, expected: "a command or a list of arguments")
+            guard let words = ShellWords.split(text) else {
+                throw s.error(node, "'\(s.qualified(key))' has an unclosed quote; close it, or write the command as a list of arguments")
+            }
+            argv = words
+        }
+        guard !argv.isEmpty, !argv[0].isEmpty else { throw s.error(node, "'\(s.qualified(key))' is empty; remove it or give a command") }
+        if argv.contains(where: { $0.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f } }) {
+            throw s.error(node, "'\(s.qualified(key))' holds a newline or control character; write one command (use a list, or [sh, -c, '...'] for a script)")
+        }
+        return argv
+    }
+}

@@ -1,0 +1,141 @@
+import Foundation
+import SSHEngine
+
+/// One environment's inventory: the app, its hosts, and how to roll out to them. Loaded and validated by
+/// `InventoryLoader`; every value here has already been checked (safe for `fleet.conf` and command lines).
+public struct Inventory: Sendable, Equatable {
+    /// The inventory file (absolute path).
+    public var file: String
+    /// The environment name (the file name without `.yml`).
+    public var environment: String
+    public var app: String
+    /// Image reference without a tag; the version is the tag.
+    public var image: String
+    /// The dotenv file uploaded to each host, or nil for none (an empty env file is uploaded).
+    public var envFile: EnvFile?
+    public var ssh: SSHSettings
+    /// Hosts in file order, with defaults resolved.
+    public var hosts: [HostEntry]
+    public var rollout: RolloutSettings
+    public var health: HealthSettings
+    public var paths: PathSettings
+    public var nginx: NginxSettings
+    public var container: ContainerSettings
+    /// Seconds the old container keeps serving after the switch.
+    public var drainSeconds: Int
+    public var keepReleases: Int
+    public var hooks: HookSettings
+    public var metrics: MetricsSettings
+}
+
+public struct SSHSettings: Sendable, Equatable {
+    public var user: String
+    public var port: Int
+    /// Absolute paths, `~` expanded.
+    public var identityFiles: [String]
+    /// Absolute path, `~` expanded.
+    public var knownHosts: String
+    public var hostKeyPolicy: HostKeyPolicy
+    public var connectTimeout: Duration
+    /// Hosts in flight at most.
+    public var parallel: Int
+}
+
+public struct HostEntry: Sendable, Equatable, Hashable, Codable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var user: String
+    public var tags: [String]
+
+    public init(name: String, address: String, port: Int, user: String, tags: [String] = []) {
+        self.name = name
+        self.address = address
+        self.port = port
+        self.user = user
+        self.tags = tags
+    }
+}
+
+/// One entry of `rollout.batch`: a host count or a percentage of the targeted hosts.
+public enum BatchSize: Sendable, Equatable, Hashable, CustomStringConvertible, Codable {
+    case count(Int)
+    case percent(Int)
+
+    public var description: String {
+        switch self {
+        case .count(let n): return "\(n)"
+        case .percent(let p): return "\(p)%"
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        if text.hasSuffix("%"), let p = Int(text.dropLast()) { self = .percent(p) } else { self = .count(Int(text) ?? 1) }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
+    }
+}
+
+public struct RolloutSettings: Sendable, Equatable {
+    /// Batch sizes in order; the last one repeats (as Ansible's `serial`).
+    public var batch: [BatchSize]
+    public var pause: Duration
+    /// Hosts that may fail before the rollout halts.
+    public var maxFailures: Int
+}
+
+public struct HealthSettings: Sendable, Equatable {
+    public var path: String
+    public var status: Int
+    public var timeoutSeconds: Int
+    public var intervalSeconds: Int
+}
+
+/// Remote paths; may hold `{host}` (see `resolved(for:)`).
+public struct PathSettings: Sendable, Equatable {
+    public var root: String
+    public var state: String
+}
+
+public struct NginxSettings: Sendable, Equatable {
+    public var upstreamFile: String
+    public var upstreamName: String
+    /// Empty: nginx's default configuration.
+    public var conf: String
+    public var url: String
+}
+
+public struct ContainerSettings: Sendable, Equatable {
+    /// The variable the app reads its listen port from.
+    public var portEnv: String
+    /// The blue and the green slot ports.
+    public var ports: [Int]
+}
+
+/// A command run inside the new image on the first targeted host (argv, no shell).
+public struct HookSettings: Sendable, Equatable {
+    public var beforeRollout: [String]?
+    public var afterRollout: [String]?
+}
+
+public struct MetricsSettings: Sendable, Equatable {
+    /// node_exporter textfile collector folder; empty: off.
+    public var textfileDir: String
+}
+
+extension Inventory {
+    /// Replaces `{host}` by the host's name.
+    public static func substitute(_ value: String, host: String) -> String {
+        value.contains("{host}") ? value.replacingOccurrences(of: "{host}", with: host) : value
+    }
+
+    /// The app's folder on `host` (`paths.root` with `{host}` replaced).
+    public func rootDir(for host: String) -> String { Self.substitute(paths.root, host: host) }
+
+    /// The host by name, if the inventory holds it.
+    public func host(named name: String) -> HostEntry? { hosts.first { $0.name == name } }
+}
