@@ -1,0 +1,120 @@
+"""Run one tool invocation and measure it.
+
+Recorded per run:
+  wall_s         spawn to exit of the tool
+  cpu_s          user+sys of the tool and every descendant it reaped (os.wait4 rusage)
+  maxrss_mb      the largest single process of the tree (wait4's ru_maxrss)
+  tree_rss_mb    peak of the summed RSS of the whole tree, sampled every SAMPLE_S
+  server_cpu_s   CPU the light sshds spent (their cutime+cstime, before/after)
+"""
+
+import os
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from lighthosts import children_of, sshd_cpu_ticks
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
+SAMPLE_S = 0.25
+
+
+def _proc_table():
+    """pid -> (ppid, rss bytes) for every process."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        rest = stat[stat.rindex(")") + 2:].split()
+        table[int(entry)] = (int(rest[1]), int(rest[21]) * PAGE)
+    return table
+
+
+def tree_rss(root):
+    table = _proc_table()
+    kids = {}
+    for pid, (ppid, _) in table.items():
+        kids.setdefault(ppid, []).append(pid)
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid in table:
+            total += table[pid][1]
+        todo.extend(kids.get(pid, ()))
+    return total
+
+
+class _Sampler(threading.Thread):
+    def __init__(self, root):
+        super().__init__(daemon=True)
+        self.root, self.peak, self.stop = root, 0, threading.Event()
+
+    def run(self):
+        while not self.stop.wait(SAMPLE_S):
+            try:
+                self.peak = max(self.peak, tree_rss(self.root))
+            except (OSError, ValueError):
+                pass
+
+
+def settle(sshd_pids, timeout=30.0):
+    """Wait until no per-connection sshd is left (so its CPU has been reaped)."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        left = children_of(sshd_pids)
+        if not left:
+            return 0
+        time.sleep(0.1)
+    return len(children_of(sshd_pids))
+
+
+def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
+    """Run argv once; returns a dict of measurements plus stdout/stderr text."""
+    settle(sshd_pids)
+    before = sshd_cpu_ticks(sshd_pids)
+    t0 = time.monotonic()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            env=env, cwd=cwd, start_new_session=True)
+    sampler = _Sampler(proc.pid)
+    sampler.start()
+    # Drain pipes in threads so a chatty tool never blocks; wait4 reaps and gives rusage.
+    bufs = {"out": b"", "err": b""}
+
+    def drain(name, stream):
+        bufs[name] = stream.read()
+
+    drains = [threading.Thread(target=drain, args=(name, stream), daemon=True)
+              for name, stream in (("out", proc.stdout), ("err", proc.stderr))]
+    for d in drains:
+        d.start()
+    timer = threading.Timer(timeout, lambda: os.killpg(proc.pid, 9))
+    timer.start()
+    _, status, ru = os.wait4(proc.pid, 0)
+    wall = time.monotonic() - t0
+    timer.cancel()
+    sampler.stop.set()
+    sampler.join()
+    for d in drains:
+        d.join(timeout=10)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    leftover = settle(sshd_pids)
+    after = sshd_cpu_ticks(sshd_pids)
+    return {
+        "exit": proc.returncode,
+        "wall_s": round(wall, 3),
+        "cpu_s": round(ru.ru_utime + ru.ru_stime, 3),
+        "user_s": round(ru.ru_utime, 3),
+        "sys_s": round(ru.ru_stime, 3),
+        "maxrss_mb": round(ru.ru_maxrss / 1024, 1),
+        "tree_rss_mb": round(max(sampler.peak, ru.ru_maxrss * 1024) / 2**20, 1),
+        "server_cpu_s": round((after - before) / CLK_TCK, 2),
+        "leftover_conns": leftover,
+        "stdout": bufs["out"].decode(errors="replace"),
+        "stderr": bufs["err"].decode(errors="replace"),
+    }
