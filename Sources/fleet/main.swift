@@ -1,3 +1,3 @@
 import FleetCLI
 
-await FleetCommand.main()
+await FleetCommand.runMain()

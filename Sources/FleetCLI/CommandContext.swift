@@ -1,0 +1,49 @@
+import FleetCore
+import Foundation
+import SSHEngine
+
+/// Everything a command needs from the outside world, injected so tests can drive commands without a terminal.
+public struct CommandContext: Sendable {
+    /// Where normal output goes (stdout by default).
+    public var out: @Sendable (String) -> Void
+    /// Where diagnostics go (stderr by default).
+    public var err: @Sendable (String) -> Void
+    public var environment: [String: String]
+    public var currentDirectory: String
+    /// True when stdout is a terminal (live progress lines instead of plain log lines).
+    public var isTerminal: Bool
+    /// Opens sessions to hosts.
+    public var makeTransport: @Sendable () -> any Transport
+
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
+                environment: [String: String], currentDirectory: String, isTerminal: Bool,
+                makeTransport: @escaping @Sendable () -> any Transport) {
+        self.out = out
+        self.err = err
+        self.environment = environment
+        self.currentDirectory = currentDirectory
+        self.isTerminal = isTerminal
+        self.makeTransport = makeTransport
+    }
+
+    /// The real world: stdout, stderr, the process environment, libssh2.
+    public static func live() -> CommandContext {
+        let environment = ProcessInfo.processInfo.environment
+        return CommandContext(
+            out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
+            err: { text in FileHandle.standardError.write(Data(text.utf8)) },
+            environment: environment,
+            currentDirectory: FileManager.default.currentDirectoryPath,
+            isTerminal: isatty(STDOUT_FILENO) == 1,
+            makeTransport: { SSHTransport(agentSocket: environment["SSH_AUTH_SOCK"]) }
+        )
+    }
+
+    /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
+    public var useColor: Bool { isTerminal && (environment["NO_COLOR"] ?? "").isEmpty }
+}
+
+/// The context commands run with. Tests replace it before calling a command's `run(context:)` directly.
+public enum Live {
+    public static func context() -> CommandContext { CommandContext.live() }
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+import SSHEngine
+
+/// `fleet exec`: one command on many hosts in parallel.
+public struct Exec: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Run one command on many hosts in parallel.",
+        discussion: """
+            Output is grouped per host; stderr lines are marked. Exit status: 0 when every host exits 0, \
+            1 when any host failed or was unreachable, 2 for a usage or inventory error.
+            Example: fleet exec --env production --hosts 'web*' -- uptime
+            """
+    )
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var selection: HostSelectionOptions
+
+    @Option(help: "Hosts in flight at most (default: the inventory's ssh.parallel).")
+    public var parallel: Int?
+
+    @Option(help: "Seconds a command may run on a host before it is abandoned.")
+    public var timeout: Int?
+
+    @Flag(help: "Print one JSON object per host: host, exit_status, signal, stdout, stderr, duration_ms, error.")
+    public var json = false
+
+    @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
+    public var command: [String] = []
+
+    public init() {}
+
+    public func validate() throws {
+        if words.isEmpty { throw ValidationError("Give the command after --, for example: fleet exec --env production -- uptime") }
+        if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
+        if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }
+    }
+
+    private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
+
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    public func run(context: CommandContext) async throws -> Int32 {
+        let inventory: Inventory
+        let hosts: [HostEntry]
+        do {
+            inventory = try self.inventory.load(context)
+            hosts = try selection.select(from: inventory)
+        } catch {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        // One word runs as the user typed it (a shell line); several words are quoted one by one.
+        let line = words.count == 1 ? words[0] : words.map(shellQuote).joined(separator: " ")
+        let limit = Resources.hostsInFlight(wanted: parallel ?? inventory.ssh.parallel, warn: context.err)
+        let runner = ExecRunner(transport: context.makeTransport(), settings: inventory.ssh, parallel: limit,
+                                timeout: timeout.map { .seconds($0) })
+        let json = self.json
+        let color = context.useColor
+        let results = await runner.run(line, on: hosts) { result in
+            context.out(json ? ExecReport.json(result) : ExecReport.text(result, color: color))
+        }
+        if !json { context.err(ExecReport.summary(results)) }
+        return results.allSatisfy(\.succeeded) ? 0 : 1
+    }
+}

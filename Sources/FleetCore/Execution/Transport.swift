@@ -1,0 +1,41 @@
+import SSHEngine
+
+/// One open session to one host. The executor talks only to this, so tests can record what runs.
+public protocol HostSession: Sendable {
+    var hostName: String { get }
+    func run(_ command: String, timeout: Duration?, stdin: [UInt8], onLine: LineHandler?) async throws -> CommandResult
+    func upload(_ data: [UInt8], to path: String, mode: Int) async throws
+    func close() async
+}
+
+/// Opens sessions. `SSHTransport` is the real one; tests may record instead.
+public protocol Transport: Sendable {
+    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession
+}
+
+extension SSHConnection: HostSession {
+    public nonisolated var hostName: String { target.name }
+}
+
+/// The real transport: libssh2 sessions, with handshakes paced through a semaphore.
+public struct SSHTransport: Transport {
+    /// How many handshakes may be in progress at once. Each costs the server a process and some CPU; letting
+    /// hundreds start together makes every one of them slow (and time out), pacing keeps them quick.
+    public let handshakes: AsyncSemaphore
+    public let agentSocket: String?
+
+    public init(handshakeConcurrency: Int = SSHTransport.defaultHandshakeConcurrency, agentSocket: String?) {
+        self.handshakes = AsyncSemaphore(permits: handshakeConcurrency)
+        self.agentSocket = agentSocket
+    }
+
+    public static let defaultHandshakeConcurrency = 32
+
+    public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+        let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user)
+        let options = SSHOptions(identityFiles: settings.identityFiles, knownHostsPath: settings.knownHosts,
+                                 hostKeyPolicy: settings.hostKeyPolicy, connectTimeout: settings.connectTimeout,
+                                 agentSocket: agentSocket)
+        return try await SSHConnection.connect(to: target, options: options, gate: handshakes)
+    }
+}
