@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# fleet deploy: start VERSION on the idle slot, health-check it, switch nginx, drain, stop the old.
+# usage: deploy.sh --config FILE --version V --env-file PATH [--run-id ID]
+# See docs/playbooks.md (steps, state files, exit codes, interruption).
+set -euo pipefail
+SCRIPT_NAME=deploy
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=lib-swap.sh
+. "$HERE/lib-swap.sh"
+install_traps
+
+CONFIG="" VERSION="" ENV_FILE="" RUN_ID=""
+while (($#)); do
+  case $1 in
+    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
+    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
+    --env-file) need_arg "$1" $#; ENV_FILE=$2; shift 2 ;;
+    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
+    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
+    *) die 2 "unknown argument '$1' (usage: deploy.sh --config FILE --version V --env-file PATH [--run-id ID])" ;;
+  esac
+done
+load_config "$CONFIG"
+[[ -n $VERSION ]] || die 2 "missing --version"
+need_version "$VERSION"
+res_str version "$VERSION"
+[[ -n $ENV_FILE ]] || die 2 "missing --env-file (fleet uploads it to $CFG_ROOT_DIR/incoming/$VERSION.env)"
+[[ -f $ENV_FILE && -r $ENV_FILE ]] || die 2 "env file $ENV_FILE: not a readable file (fleet uploads it to $CFG_ROOT_DIR/incoming/$VERSION.env)"
+[[ -z $RUN_ID ]] || valid_token "$RUN_ID" || die 2 "--run-id '$RUN_ID': expected letters, digits, @ . _ : + -"
+[[ -n $RUN_ID ]] || RUN_ID="local-$(date +%s)-$$"
+res_str run_id "$RUN_ID"
+
+ensure_state_dirs
+fleet_lock_check "$RUN_ID"
+host_lock deploy "$VERSION" "$RUN_ID"
+
+# Who deploys: the fleet lock's "who" for this run, else this user.
+BY=$(whoami_str)
+if [[ -f $(state_path fleet.lock) ]]; then
+  w=$(sed -n 's/.*"who":"\([^"]*\)".*/\1/p' "$(state_path fleet.lock)")
+  [[ -n $w ]] && BY=$w
+fi
+
+recover
+REL_DIR=$CFG_STATE_DIR/releases/$VERSION
+if is_current "$VERSION" "$CFG_IMAGE" "$ENV_FILE"; then
+  log "$VERSION already serves on slot $SERVING, healthy, with the same env: nothing to do"
+  rm -f -- "$ENV_FILE"
+  res_str slot "$SERVING"
+  res_str previous "$(kv_get "$(state_path previous)" VERSION)"
+  res_raw changed false
+  exit 0
+fi
+
+pull_image "$CFG_IMAGE:$VERSION"
+
+# The uploaded env file moves into the release folder; it becomes the release's env on success.
+mkdir -p -- "$REL_DIR"
+ATTEMPT_ENV=$REL_DIR/env.attempt.$$
+mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"
+chmod 0600 "$ATTEMPT_ENV"
+
+swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
+mv -f -- "$ATTEMPT_ENV" "$REL_DIR/env"
+ATTEMPT_ENV=""
+res_raw changed true
+log "deployed $VERSION"

@@ -1,0 +1,225 @@
+# shellcheck shell=bash
+# fleet host library, part 2: docker, health checks, nginx and the host lock. Sourced by lib.sh.
+
+# --- docker ----------------------------------------------------------------------------------------
+# Every docker/nginx/curl call captures its output: a dropped SSH connection then never kills a
+# child halfway through a write, and nothing lands on stdout but the result line.
+ctr_state() { # ctr_state NAME -> running|exited|created|...|missing
+  local s
+  s=$(docker inspect -f '{{.State.Status}}' "$1" 2>/dev/null) || s=missing
+  printf '%s' "${s:-missing}"
+}
+ctr_label() { docker inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
+image_present() { docker image inspect "$1" >/dev/null 2>&1; }
+
+pull_image() { # pull_image REF (exit 10 on failure)
+  local out
+  log "pulling $1"
+  if ! out=$(docker pull -q "$1" 2>&1); then
+    res_str image "$1"
+    die 10 "docker pull $1 failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')- check the registry address, the tag and the host's registry login"
+  fi
+}
+
+remove_container() { # remove_container NAME (quietly; fine when missing)
+  docker rm -f "$1" >/dev/null 2>&1 || true
+}
+
+# start_container SLOT VERSION IMAGE ENVFILE: values reach docker only through --env-file.
+start_container() {
+  local slot=$1 version=$2 image=$3 envfile=$4 name port out
+  name=$(container_name "$slot")
+  port=$(slot_port "$slot")
+  if ! out=$(docker run -d --name "$name" --restart unless-stopped --network host \
+    --label "fleet.app=$CFG_APP" --label "fleet.slot=$slot" --label "fleet.version=$version" \
+    --label "fleet.image=$image" --env-file "$envfile" -e "$CFG_PORT_ENV=$port" \
+    "$image:$version" 2>&1); then
+    remove_container "$name"
+    res_str container "$name"
+    die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+  fi
+}
+
+# --- health ----------------------------------------------------------------------------------------
+HEALTH_LOG=()
+# probe URL: sets PROBE (status code, 000 when no answer) and PROBE_BODY (first 120 bytes).
+probe() {
+  local out
+  out=$(curl -s --connect-timeout 1 --max-time 3 -w '\n%{http_code}' "$1" 2>/dev/null) || true
+  PROBE=${out##*$'\n'}
+  [[ $PROBE =~ ^[0-9]{3}$ ]] || PROBE=000
+  PROBE_BODY=""
+  [[ $out == *$'\n'* ]] && PROBE_BODY=${out%$'\n'*}
+  PROBE_BODY=${PROBE_BODY//$'\n'/ }
+  PROBE_BODY=${PROBE_BODY:0:120}
+}
+health_url() { printf 'http://127.0.0.1:%s%s' "$1" "$CFG_HEALTH_PATH"; }
+port_healthy() { probe "$(health_url "$1")"; [[ $PROBE == "$CFG_HEALTH_STATUS" ]]; }
+
+# slot_healthy SLOT: its container runs and answers the health check.
+slot_healthy() {
+  [[ $(ctr_state "$(container_name "$1")") == running ]] && port_healthy "$(slot_port "$1")"
+}
+
+# wait_healthy URL CONTAINER TIMEOUT: 0 when healthy; keeps the last responses in HEALTH_LOG.
+wait_healthy() {
+  local url=$1 name=$2 deadline=$((SECONDS + $3)) st
+  HEALTH_LOG=()
+  while :; do
+    probe "$url"
+    HEALTH_LOG+=("$(date -u +%H:%M:%S) $PROBE ${PROBE_BODY:0:80}")
+    ((${#HEALTH_LOG[@]} > 5)) && HEALTH_LOG=("${HEALTH_LOG[@]:1}")
+    [[ $PROBE == "$CFG_HEALTH_STATUS" ]] && return 0
+    if [[ -n $name ]]; then
+      st=$(ctr_state "$name")
+      if [[ $st != running && $st != restarting ]]; then
+        HEALTH_LOG+=("container $name is $st")
+        return 1
+      fi
+    fi
+    ((SECONDS >= deadline)) && return 1
+    sleep "$CFG_HEALTH_INTERVAL"
+  done
+}
+
+health_log_json() {
+  local out="" sep="" l
+  for l in "${HEALTH_LOG[@]}"; do out+="$sep$(json_str "$l")"; sep=","; done
+  printf '[%s]' "$out"
+}
+
+# wait_port_idle PORT MAX: wait until no TCP connection to 127.0.0.1:PORT is open (nginx workers
+# that still hold requests or keepalive connections to the old slot), at most MAX seconds.
+wait_port_idle() {
+  local port=$1 deadline=$((SECONDS + $2)) n
+  command -v ss >/dev/null 2>&1 || return 0
+  while ((SECONDS < deadline)); do
+    n=$(ss -Htn state established "( dport = :$port )" 2>/dev/null | wc -l) || n=0
+    ((n == 0)) && return 0
+    sleep 0.2
+  done
+  log "connections to port $port still open after $2s; going on"
+}
+
+# --- nginx -----------------------------------------------------------------------------------------
+find_nginx() {
+  local c
+  for c in "$(command -v nginx 2>/dev/null || true)" /usr/sbin/nginx /usr/local/sbin/nginx /usr/local/nginx/sbin/nginx; do
+    [[ -n $c && -x $c ]] && { NGINX_BIN=$c; return 0; }
+  done
+  NGINX_BIN=""
+  return 1
+}
+
+# nginx_run ARGS...: nginx (via sudo -n when not root) with -c NGINX_CONF; output in NGINX_OUT.
+nginx_run() {
+  local cmd=("$NGINX_BIN" "$@")
+  [[ -n $NGINX_BIN ]] || find_nginx || { NGINX_OUT="nginx not found"; return 1; }
+  cmd=("$NGINX_BIN" "$@")
+  [[ -z $CFG_NGINX_CONF ]] || cmd+=(-c "$CFG_NGINX_CONF")
+  ((EUID == 0)) || cmd=(sudo -n "${cmd[@]}")
+  NGINX_OUT=$("${cmd[@]}" 2>&1)
+}
+nginx_cmdline() { # for messages: the exact command the sudoers rule must allow
+  local c="${NGINX_BIN:-/usr/sbin/nginx} $*"
+  [[ -z $CFG_NGINX_CONF ]] || c+=" -c $CFG_NGINX_CONF"
+  printf '%s' "$c"
+}
+
+upstream_port() { # the port the upstream file points at (empty when none)
+  local line
+  [[ -f $CFG_UPSTREAM_FILE ]] || return 0
+  while IFS= read -r line || [[ -n $line ]]; do
+    if [[ $line =~ server[[:space:]]+127\.0\.0\.1:([0-9]+) ]]; then
+      printf '%s' "${BASH_REMATCH[1]}"
+      return 0
+    fi
+  done <"$CFG_UPSTREAM_FILE"
+}
+upstream_slot() { port_slot "$(upstream_port)"; }
+
+upstream_text() { # upstream_text PORT SLOT VERSION
+  printf '# managed by fleet (%s, slot %s, version %s); fleet rewrites this file on every deploy\n' "$CFG_APP" "$2" "$3"
+  printf 'upstream %s {\n    server 127.0.0.1:%s max_fails=3 fail_timeout=30s;\n    keepalive 16;\n}\n' \
+    "$CFG_UPSTREAM_NAME" "$1"
+}
+
+# put_upstream < content: atomic (temp + mv -f) when the folder is writable; otherwise the file
+# is rewritten in place (nginx reads it only on -t/reload, which fleet runs under the host lock).
+put_upstream() {
+  local f=$CFG_UPSTREAM_FILE
+  if [[ -w $(dirname -- "$f") ]]; then
+    write_atomic "$f" 0644
+  else
+    mk_tmp "$CFG_STATE_DIR" upstream
+    cat >"$TMP"
+    cat -- "$TMP" >"$f"
+    rm -f -- "$TMP"
+  fi
+}
+
+# switch_upstream PORT SLOT VERSION: rewrite, nginx -t, reload; restore the old file on failure.
+switch_upstream() {
+  local old=""
+  [[ -f $CFG_UPSTREAM_FILE ]] && old=$(cat -- "$CFG_UPSTREAM_FILE")
+  upstream_text "$1" "$2" "$3" | put_upstream
+  if ! nginx_run -t; then
+    printf '%s\n' "$old" | put_upstream
+    res_str nginx "$NGINX_OUT"
+    die 12 "nginx -t failed with the new upstream (old file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
+  fi
+  if ! nginx_run -s reload; then
+    printf '%s\n' "$old" | put_upstream
+    nginx_run -s reload || true
+    die 13 "nginx reload failed (old upstream file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- check that nginx runs and that '$(nginx_cmdline -s reload)' works"
+  fi
+}
+
+# --- locks -----------------------------------------------------------------------------------------
+# The host lock: flock on STATE_DIR/host.lock (fd 9), released by the kernel when we die; the
+# holder file says who has it.
+host_lock() { # host_lock COMMAND VERSION RUN_ID
+  local lock holder
+  lock=$(state_path host.lock)
+  holder=$(state_path host.holder)
+  exec 9>>"$lock" || die 16 "cannot open $lock (check the owner of $CFG_STATE_DIR)"
+  if ! flock -n 9; then
+    local h="{}"
+    [[ -f $holder ]] && h=$(head -c 2000 -- "$holder")
+    res_raw holder "$h"
+    die 3 "another deploy holds this host's lock: $h - wait for it to finish"
+  fi
+  json_obj who "$(whoami_str)" pid "$$" command "$1" version "$2" run_id "$3" started_at "$(now_iso)" |
+    write_atomic "$holder" 0600
+  HOST_LOCKED=1
+}
+host_unlock() {
+  ((${HOST_LOCKED:-0})) || return 0
+  rm -f -- "$(state_path host.holder)"
+  flock -u 9 2>/dev/null || true
+  HOST_LOCKED=0
+}
+
+# host_holder_json: the live holder of the host lock, or null.
+host_holder_json() {
+  local holder pid
+  holder=$(state_path host.holder)
+  [[ -f $holder ]] || { printf null; return 0; }
+  pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$holder")
+  if [[ -n $pid ]] && { kill -0 "$pid" 2>/dev/null || [[ -d /proc/$pid ]]; }; then
+    head -c 2000 -- "$holder"
+  else
+    printf null
+  fi
+}
+
+# fleet_lock_check RUN_ID: a fleet lock held by another run blocks deploy and rollback (exit 3).
+fleet_lock_check() {
+  local f rid
+  f=$(state_path fleet.lock)
+  [[ -f $f ]] || return 0
+  rid=$(sed -n 's/.*"run_id":"\([^"]*\)".*/\1/p' "$f")
+  [[ -n $1 && $rid == "$1" ]] && return 0
+  res_raw holder "$(head -c 2000 -- "$f")"
+  die 3 "the fleet lock is held by another run ($(head -c 500 -- "$f")); wait, or release it with lock.sh release --force"
+}

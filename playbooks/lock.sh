@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# fleet lock: the fleet-wide lock record STATE_DIR/fleet.lock that the controller takes on every
+# host before a rollout (deploy.sh and rollback.sh refuse to run for another run id while it exists).
+# usage: lock.sh --config FILE acquire --run-id ID --who USER@MACHINE --pid N --command deploy|rollback --version V
+#        lock.sh --config FILE release --run-id ID [--force]
+#        lock.sh --config FILE status
+set -euo pipefail
+SCRIPT_NAME=lock
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+install_traps
+
+CONFIG="" ACTION="" RUN_ID="" WHO="" PID="" COMMAND="" VERSION="" FORCE=0
+while (($#)); do
+  case $1 in
+    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
+    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
+    --who) need_arg "$1" $#; WHO=$2; shift 2 ;;
+    --pid) need_arg "$1" $#; PID=$2; shift 2 ;;
+    --command) need_arg "$1" $#; COMMAND=$2; shift 2 ;;
+    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
+    --force) FORCE=1; shift ;;
+    acquire | release | status)
+      [[ -z $ACTION ]] || die 2 "two actions given ('$ACTION' and '$1')"
+      ACTION=$1; shift ;;
+    -h | --help) sed -n '4,6p' "$0" >&2; exit 2 ;;
+    *) die 2 "unknown argument '$1' (usage: lock.sh --config FILE acquire|release|status ...)" ;;
+  esac
+done
+load_config "$CONFIG"
+[[ -n $ACTION ]] || die 2 "missing action: acquire, release or status"
+res_str action "$ACTION"
+LOCK=$(state_path fleet.lock)
+
+lock_field() { sed -En "s/.*\"$1\":\"?([^\",}]*).*/\\1/p" "$LOCK" 2>/dev/null || true; }
+lock_record() { if [[ -f $LOCK ]]; then head -c 2000 -- "$LOCK"; else printf null; fi; }
+
+case $ACTION in
+  status)
+    res_raw holder "$(lock_record)"
+    exit 0
+    ;;
+  acquire)
+    valid_token "$RUN_ID" || die 2 "acquire needs --run-id ID (letters, digits, @ . _ : + -)"
+    valid_token "$WHO" || die 2 "acquire needs --who USER@MACHINE (letters, digits, @ . _ : + -)"
+    [[ $PID =~ ^[0-9]{1,10}$ ]] || die 2 "acquire needs --pid N (a number)"
+    [[ $COMMAND == deploy || $COMMAND == rollback ]] || die 2 "acquire needs --command deploy|rollback"
+    [[ -z $VERSION ]] || need_version "$VERSION"
+    [[ -d $CFG_STATE_DIR && -w $CFG_STATE_DIR ]] ||
+      die 16 "$CFG_STATE_DIR is missing or not writable by $(id -un): run setup.sh on this host"
+    # The record is written whole to a temp file, then hard-linked to its name: link(2) fails when
+    # the name exists, so creation is atomic and no reader ever sees a half-written record.
+    mk_tmp "$CFG_STATE_DIR" fleet.lock
+    json_obj who "$WHO" pid "$PID" command "$COMMAND" version "$VERSION" run_id "$RUN_ID" \
+      started_at "$(now_iso)" >"$TMP"
+    chmod 0644 "$TMP"
+    if ln -- "$TMP" "$LOCK" 2>/dev/null; then
+      res_raw holder "$(lock_record)"
+      log "fleet lock taken for run $RUN_ID"
+      exit 0
+    fi
+    if [[ $(lock_field run_id) == "$RUN_ID" ]]; then
+      res_raw holder "$(lock_record)"
+      log "fleet lock already held by this run ($RUN_ID)"
+      exit 0
+    fi
+    res_raw holder "$(lock_record)"
+    die 3 "the fleet lock is held by $(lock_field who) (pid $(lock_field pid), $(lock_field command) $(lock_field version), run $(lock_field run_id), since $(lock_field started_at)); wait for it, or release it with lock.sh release --force"
+    ;;
+  release)
+    if [[ ! -f $LOCK ]]; then
+      res_raw holder null
+      log "no fleet lock to release"
+      exit 0
+    fi
+    rid=$(lock_field run_id)
+    res_raw holder "$(lock_record)"
+    if [[ $rid != "$RUN_ID" ]]; then
+      ((FORCE)) || die 3 "the fleet lock belongs to run $rid of $(lock_field who), not to '${RUN_ID}'; add --force to remove it anyway"
+      log "forcibly releasing the fleet lock of $(lock_field who) (run $rid, since $(lock_field started_at))"
+      res_str forced_from "$(lock_field who)"
+    fi
+    rm -f -- "$LOCK"
+    exit 0
+    ;;
+esac

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# fleet preflight: check, without changing anything, that this host can take a deploy: docker
+# access, nginx rights, fleet's folders and upstream file, disk space, curl. --pull also pulls.
+# usage: preflight.sh --config FILE --version V [--pull]
+set -euo pipefail
+SCRIPT_NAME=preflight
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+install_traps
+
+CONFIG="" VERSION="" PULL=0
+while (($#)); do
+  case $1 in
+    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
+    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
+    --pull) PULL=1; shift ;;
+    -h | --help) sed -n '2,5p' "$0" >&2; exit 2 ;;
+    *) die 2 "unknown argument '$1' (usage: preflight.sh --config FILE --version V [--pull])" ;;
+  esac
+done
+load_config "$CONFIG"
+[[ -n $VERSION ]] || die 2 "missing --version"
+need_version "$VERSION"
+res_str version "$VERSION"
+ME=$(id -un)
+PROBLEMS=()
+miss() { PROBLEMS+=("$*"); log "missing: $*"; }
+
+for t in curl:curl flock:util-linux docker:docker.io; do
+  command -v "${t%%:*}" >/dev/null 2>&1 || miss "${t%%:*} is not installed (apt-get install -y ${t#*:})"
+done
+
+if command -v docker >/dev/null 2>&1; then
+  if ! out=$(docker version -f '{{.Server.Version}}' 2>&1); then
+    miss "user $ME cannot use docker ($(printf '%s' "$out" | tail -n 1)): add it to the docker group (usermod -aG docker $ME) and log in again"
+  fi
+fi
+
+if ! find_nginx; then
+  miss "nginx is not installed (apt-get install -y nginx)"
+elif ! nginx_run -t; then
+  if ((EUID != 0)) && [[ $NGINX_OUT == *"sudo"* ]]; then
+    miss "user $ME may not run '$(nginx_cmdline -t)' through sudo -n: add to /etc/sudoers.d/fleet-$CFG_APP: '$ME ALL=(root) NOPASSWD: $(nginx_cmdline -t), $(nginx_cmdline -s reload)'"
+  else
+    miss "nginx -t fails now, before any change: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- fix the nginx configuration first"
+  fi
+fi
+if ((EUID != 0)) && [[ -n $NGINX_BIN ]]; then
+  read -r -a reload_cmd <<<"$(nginx_cmdline -s reload)"
+  sudo -n -l "${reload_cmd[@]}" >/dev/null 2>&1 ||
+    miss "user $ME may not run '$(nginx_cmdline -s reload)' through sudo -n: add it to /etc/sudoers.d/fleet-$CFG_APP (NOPASSWD)"
+fi
+
+for d in "$CFG_ROOT_DIR" "$CFG_ROOT_DIR/incoming" "$CFG_STATE_DIR"; do
+  if [[ ! -d $d ]]; then
+    miss "folder $d does not exist: run setup.sh, or create it owned by $ME"
+  elif [[ ! -w $d ]]; then
+    miss "folder $d is not writable by $ME: chown $ME $d"
+  fi
+done
+if [[ -e $CFG_UPSTREAM_FILE ]]; then
+  [[ -w $CFG_UPSTREAM_FILE ]] || miss "upstream file $CFG_UPSTREAM_FILE is not writable by $ME: chown $ME $CFG_UPSTREAM_FILE"
+  [[ -w $(dirname -- "$CFG_UPSTREAM_FILE") ]] ||
+    log "note: $(dirname -- "$CFG_UPSTREAM_FILE") is not writable by $ME: the upstream file is rewritten in place, not renamed"
+elif [[ ! -w $(dirname -- "$CFG_UPSTREAM_FILE") ]]; then
+  miss "upstream file $CFG_UPSTREAM_FILE does not exist and $(dirname -- "$CFG_UPSTREAM_FILE") is not writable by $ME: run setup.sh"
+fi
+
+if ((${#PROBLEMS[@]})); then
+  out=""
+  for p in "${PROBLEMS[@]}"; do out+="${out:+,}$(json_str "$p")"; done
+  res_raw missing "[$out]"
+  die 16 "${#PROBLEMS[@]} problem(s): ${PROBLEMS[0]}"
+fi
+
+# Disk space where docker keeps its images.
+droot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null) || droot=/var/lib/docker
+[[ -d $droot ]] || droot=/var/lib
+free_kb=$(df -Pk -- "$droot" 2>/dev/null | awk 'NR==2 {print $4}') || free_kb=""
+if [[ $free_kb =~ ^[0-9]+$ ]]; then
+  res_num free_mib $((free_kb / 1024))
+  ((free_kb >= 1048576)) || die 17 "only $((free_kb / 1024)) MiB free in $droot (docker's images); at least 1024 MiB are needed: prune unused images (docker image prune -a) or grow the disk"
+fi
+
+if ((PULL)); then
+  pull_image "$CFG_IMAGE:$VERSION"
+  res_raw pulled true
+fi
+log "ok: $ME can deploy $CFG_APP $VERSION here"
+exit 0

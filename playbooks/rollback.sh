@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# fleet rollback: bring the previous release (or --to V) back on the idle slot with its own env.
+# usage: rollback.sh --config FILE [--to V] [--run-id ID]
+# See docs/playbooks.md (steps, state files, exit codes, interruption).
+set -euo pipefail
+SCRIPT_NAME=rollback
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+# shellcheck source=lib-swap.sh
+. "$HERE/lib-swap.sh"
+install_traps
+
+CONFIG="" TO="" RUN_ID=""
+while (($#)); do
+  case $1 in
+    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
+    --to) need_arg "$1" $#; TO=$2; shift 2 ;;
+    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
+    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
+    *) die 2 "unknown argument '$1' (usage: rollback.sh --config FILE [--to V] [--run-id ID])" ;;
+  esac
+done
+load_config "$CONFIG"
+[[ -z $TO ]] || need_version "$TO"
+[[ -z $RUN_ID ]] || valid_token "$RUN_ID" || die 2 "--run-id '$RUN_ID': expected letters, digits, @ . _ : + -"
+[[ -n $RUN_ID ]] || RUN_ID="local-$(date +%s)-$$"
+res_str run_id "$RUN_ID"
+
+ensure_state_dirs
+fleet_lock_check "$RUN_ID"
+host_lock rollback "${TO:-previous}" "$RUN_ID"
+BY=$(whoami_str)
+if [[ -f $(state_path fleet.lock) ]]; then
+  w=$(sed -n 's/.*"who":"\([^"]*\)".*/\1/p' "$(state_path fleet.lock)")
+  [[ -n $w ]] && BY=$w
+fi
+
+recover
+CUR=$(kv_get "$(state_path current)" VERSION)
+TARGET=$TO
+if [[ -z $TARGET ]]; then
+  TARGET=$(kv_get "$(state_path previous)" VERSION)
+  [[ -n $TARGET ]] || die 15 "no previous release is recorded on this host (current: ${CUR:-none}); name one with --to V"
+fi
+res_str version "$TARGET"
+REL_DIR=$CFG_STATE_DIR/releases/$TARGET
+if [[ ! -f $REL_DIR/release || ! -f $REL_DIR/env ]]; then
+  kept=$(cd "$CFG_STATE_DIR/releases" 2>/dev/null && for d in *; do [[ -f $d/release ]] && printf "%s " "$d"; done; true) || kept=""
+  die 15 "release $TARGET is not kept on this host (kept: ${kept:-none}); deploy it instead"
+fi
+IMAGE=$(kv_get "$REL_DIR/release" IMAGE)
+[[ -n $IMAGE ]] || IMAGE=$CFG_IMAGE
+if is_current "$TARGET" "$IMAGE" ""; then
+  log "$TARGET already serves on slot $SERVING, healthy: nothing to do"
+  res_str slot "$SERVING"
+  res_raw changed false
+  exit 0
+fi
+image_present "$IMAGE:$TARGET" || pull_image "$IMAGE:$TARGET"
+swap_release "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
+res_raw changed true
+log "rolled back to $TARGET"

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# fleet status: one JSON line with the app, current and previous release, slot, container health,
+# the nginx upstream target, the lock holders and the last deploy. Changes nothing.
+# usage: status.sh --config FILE
+set -euo pipefail
+SCRIPT_NAME=status
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+install_traps
+
+CONFIG=""
+while (($#)); do
+  case $1 in
+    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
+    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
+    *) die 2 "unknown argument '$1' (usage: status.sh --config FILE)" ;;
+  esac
+done
+load_config "$CONFIG"
+
+cur=$(state_path current)
+slot=$(kv_get "$cur" SLOT)
+res_raw current "$(release_json "$cur")"
+res_raw previous "$(release_json "$(state_path previous)")"
+res_str slot "$slot"
+
+# Containers: state, version and health of both slots.
+health=missing
+ctrs=""
+for s in blue green; do
+  name=$(container_name "$s")
+  st=$(ctr_state "$name")
+  h=missing
+  if [[ $st == running ]]; then
+    if port_healthy "$(slot_port "$s")"; then h=healthy; else h=unhealthy; fi
+  elif [[ $st != missing ]]; then
+    h=stopped
+  fi
+  [[ $s == "$slot" ]] && health=$h
+  ctrs+="${ctrs:+,}\"$s\":$(json_obj name "$name" state "$st" version "$(ctr_label "$name" fleet.version)" health "$h")"
+done
+res_str health "$health"
+res_raw containers "{$ctrs}"
+
+uport=$(upstream_port)
+res_raw upstream "$(json_obj file "$CFG_UPSTREAM_FILE" port "$uport" slot "$(port_slot "$uport")")"
+
+# Through nginx.
+probe "$CFG_NGINX_URL$CFG_HEALTH_PATH"
+res_raw nginx "$(json_obj url "$CFG_NGINX_URL$CFG_HEALTH_PATH" status "$PROBE")"
+
+fl=null
+[[ -f $(state_path fleet.lock) ]] && fl=$(head -c 2000 -- "$(state_path fleet.lock)")
+res_raw lock "{\"host\":$(host_holder_json),\"fleet\":$fl}"
+
+last=null
+[[ -f $(state_path history) ]] && last=$(tail -n 1 -- "$(state_path history)")
+res_raw last "${last:-null}"
+res_str deployed_at "$(kv_get "$cur" DEPLOYED_AT)"
+res_str deployed_by "$(kv_get "$cur" DEPLOYED_BY)"
+exit 0
