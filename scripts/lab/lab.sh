@@ -14,6 +14,18 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/inventory.sh"
 # shellcheck source=lib/light.sh
 . "$LAB_SCRIPTS/lib/light.sh"
+# shellcheck source=lib/registry.sh
+. "$LAB_SCRIPTS/lib/registry.sh"
+# shellcheck source=lib/docker.sh
+. "$LAB_SCRIPTS/lib/docker.sh"
+# shellcheck source=lib/nginx.sh
+. "$LAB_SCRIPTS/lib/nginx.sh"
+# shellcheck source=lib/images.sh
+. "$LAB_SCRIPTS/lib/images.sh"
+# shellcheck source=lib/access.sh
+. "$LAB_SCRIPTS/lib/access.sh"
+# shellcheck source=lib/servers.sh
+. "$LAB_SCRIPTS/lib/servers.sh"
 
 usage() {
   cat <<'TXT'
@@ -28,9 +40,10 @@ State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
 
-lab_down() {
+# The namespace hosts and their servers (light hosts are separate: `up` leaves them running).
+lab_down_hosts() {
   local d i
-  light_down
+  servers_down
   for d in "$LAB"/hosts/web*; do
     [[ -d $d ]] || continue
     i=${d##*/web}
@@ -61,7 +74,7 @@ lab_up() {
   need_tools ip ssh-keygen useradd usermod
   [[ -x /usr/sbin/sshd ]] || die "missing /usr/sbin/sshd (apt-get install -y openssh-server)"
   start=$(date +%s%N)
-  lab_down
+  lab_down_hosts
   mkdir -p "$LAB/hosts" "$LAB/inventory" /run/sshd
   chmod 0755 "$LAB"
   ssh_client_keys
@@ -79,7 +92,7 @@ lab_up() {
   inventory_lab "$n"
   printf 'LAB_HOSTS=%d\nLAB_SERVERS=%d\n' "$n" "$servers" > "$LAB/lab.env"
   if ((servers)); then
-    die "up: --servers is not available yet"
+    servers_up "$n"
   fi
   log "up: $n hosts in $((($(date +%s%N) - start) / 1000000))ms; inventory $LAB/inventory/lab.yml"
 }
@@ -96,8 +109,23 @@ lab_status() {
     i=${d##*/web}
     state="sshd down"
     if pid=$(pid_alive "$d/sshd.pid" "$d/sshd_config"); then state="sshd pid $pid"; fi
+    if [[ -d $d/nginx ]]; then
+      if pid=$(pid_alive "$(docker_pidfile "$i")" dockerd); then
+        state+=", dockerd pid $pid"
+      else
+        state+=", dockerd down"
+      fi
+      if pid=$(pid_alive "$d/nginx/nginx.pid" "$(nginx_conf "$i")"); then
+        state+=", nginx pid $pid"
+      else
+        state+=", nginx down"
+      fi
+    fi
     printf 'web%s %s netns %s: %s\n' "$i" "$(host_addr "$i")" "$(host_ns "$i")" "$state"
   done
+  if pid=$(pid_alive "$LAB/registry/registry.pid" "$LAB/registry/config.yml"); then
+    echo "registry http://$LAB_REGISTRY pid $pid"
+  fi
   if [[ -d $LAB/light/pids ]]; then
     local up=0 total=0 f
     for f in "$LAB"/light/pids/*.pid; do
@@ -116,7 +144,7 @@ main() {
   case $cmd in
     -h | --help | help) usage ;;
     up) need_root; lab_up "$@" ;;
-    down) need_root; lab_down; log "down" ;;
+    down) need_root; light_down; lab_down_hosts; log "down" ;;
     status) lab_status ;;
     stop-sshd)
       need_root

@@ -48,7 +48,7 @@ lab_host_count() {
 pid_alive() {
   local file=$1 expect=$2 pid cmd
   [[ -s $file ]] || return 1
-  pid=$(head -n 1 "$file" | tr -dc '0-9')
+  pid=$(head -n 1 "$file" 2>/dev/null | tr -dc '0-9')
   [[ -n $pid ]] || return 1
   [[ -r /proc/$pid/cmdline ]] || return 1
   cmd=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null) || return 1
