@@ -102,6 +102,8 @@ wait_port_idle() {
 }
 
 # --- nginx -----------------------------------------------------------------------------------------
+NGINX_BIN=""
+NGINX_OUT=""
 find_nginx() {
   local c
   for c in "$(command -v nginx 2>/dev/null || true)" /usr/sbin/nginx /usr/local/sbin/nginx /usr/local/nginx/sbin/nginx; do
@@ -113,7 +115,7 @@ find_nginx() {
 
 # nginx_run ARGS...: nginx (via sudo -n when not root) with -c NGINX_CONF; output in NGINX_OUT.
 nginx_run() {
-  local cmd=("$NGINX_BIN" "$@")
+  local cmd
   [[ -n $NGINX_BIN ]] || find_nginx || { NGINX_OUT="nginx not found"; return 1; }
   cmd=("$NGINX_BIN" "$@")
   [[ -z $CFG_NGINX_CONF ]] || cmd+=(-c "$CFG_NGINX_CONF")
@@ -159,20 +161,35 @@ put_upstream() {
 }
 
 # switch_upstream PORT SLOT VERSION: rewrite, nginx -t, reload; restore the old file on failure.
+SWITCH_OLD=""
+SWITCH_PENDING=0
 switch_upstream() {
   local old=""
   [[ -f $CFG_UPSTREAM_FILE ]] && old=$(cat -- "$CFG_UPSTREAM_FILE")
+  SWITCH_OLD=$old
+  SWITCH_PENDING=1
   upstream_text "$1" "$2" "$3" | put_upstream
   if ! nginx_run -t; then
+    SWITCH_PENDING=0
     printf '%s\n' "$old" | put_upstream
     res_str nginx "$NGINX_OUT"
     die 12 "nginx -t failed with the new upstream (old file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
   fi
   if ! nginx_run -s reload; then
+    SWITCH_PENDING=0
     printf '%s\n' "$old" | put_upstream
     nginx_run -s reload || true
     die 13 "nginx reload failed (old upstream file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- check that nginx runs and that '$(nginx_cmdline -s reload)' works"
   fi
+  SWITCH_PENDING=0
+}
+
+# switch_abort: an unexpected exit between writing the upstream file and the reload: put the old
+# file back (nginx still runs with it).
+switch_abort() {
+  ((SWITCH_PENDING)) || return 0
+  SWITCH_PENDING=0
+  printf '%s\n' "$SWITCH_OLD" | put_upstream || true
 }
 
 # --- locks -----------------------------------------------------------------------------------------

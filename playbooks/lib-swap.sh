@@ -7,11 +7,18 @@ SERVING=""             # the slot nginx serves (after recover)
 
 # on_cleanup CODE: remove a half-started container (never one that nginx serves).
 on_cleanup() {
+  local code=$1
+  switch_abort
   if [[ -n $STARTED_CONTAINER ]]; then
     log "removing the half-started container $STARTED_CONTAINER"
     remove_container "$STARTED_CONTAINER"
   fi
   if [[ -n ${ATTEMPT_ENV:-} ]]; then rm -f -- "$ATTEMPT_ENV"; fi
+  if [[ -n ${REL_DIR:-} && -d $REL_DIR ]]; then rmdir -- "$REL_DIR" 2>/dev/null || true; fi
+  if ((${HOST_LOCKED:-0} && code != 0)); then
+    history_add "$(json_obj at "$(now_iso)" action "$SCRIPT_NAME" version "${VERSION:-${TARGET:-}}" \
+      result failed code "$code" run_id "${RUN_ID:-}")" 2>/dev/null || true
+  fi
   host_unlock
 }
 

@@ -216,6 +216,8 @@ write_atomic() {
   mk_tmp "$(dirname -- "$dest")" "$(basename -- "$dest").tmp"
   cat >"$TMP"
   chmod "$mode" "$TMP"
+  # root keeps the owner of a file it replaces (the deploy user must still be able to rewrite it).
+  if ((EUID == 0)) && [[ -e $dest ]]; then chown --reference="$dest" -- "$TMP" 2>/dev/null || true; fi
   mv -f -- "$TMP" "$dest"
 }
 
