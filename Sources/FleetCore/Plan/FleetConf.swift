@@ -1,0 +1,28 @@
+/// `fleet.conf` for one host: `KEY=VALUE` lines in the order of docs/design.md. Every value was validated by the
+/// inventory loader (no spaces, quotes, `$`, backticks, `;` or newlines); `{host}` is replaced by the host's name.
+public enum FleetConf {
+    public static func render(_ inventory: Inventory, host: String) -> String {
+        func sub(_ v: String) -> String { Inventory.substitute(v, host: host) }
+        let lines: [(String, String)] = [
+            ("APP", inventory.app),
+            ("IMAGE", inventory.image),
+            ("ROOT_DIR", sub(inventory.paths.root)),
+            ("STATE_DIR", sub(inventory.paths.state)),
+            ("PORT_BLUE", String(inventory.container.ports[0])),
+            ("PORT_GREEN", String(inventory.container.ports[1])),
+            ("PORT_ENV", inventory.container.portEnv),
+            ("UPSTREAM_FILE", sub(inventory.nginx.upstreamFile)),
+            ("UPSTREAM_NAME", inventory.nginx.upstreamName),
+            ("NGINX_CONF", sub(inventory.nginx.conf)),
+            ("NGINX_URL", inventory.nginx.url),
+            ("HEALTH_PATH", inventory.health.path),
+            ("HEALTH_STATUS", String(inventory.health.status)),
+            ("HEALTH_TIMEOUT", String(inventory.health.timeoutSeconds)),
+            ("HEALTH_INTERVAL", String(inventory.health.intervalSeconds)),
+            ("DRAIN_SECONDS", String(inventory.drainSeconds)),
+            ("KEEP_RELEASES", String(inventory.keepReleases)),
+            ("TEXTFILE_DIR", sub(inventory.metrics.textfileDir)),
+        ]
+        return lines.map { "\($0.0)=\($0.1)\n" }.joined()
+    }
+}

@@ -1,0 +1,167 @@
+/// A rollout as pure data: what `fleet plan` prints and the executor runs, step by step, exactly.
+///
+/// Execution order: `stages` in order; then, if the rollout halted on failures and `policy.rollbackOnFailure`,
+/// `onFailure` for the hosts this run had deployed; then, always (however the run ends), `finally` on every host
+/// whose pre-flight started.
+public struct Plan: Sendable, Equatable, Codable {
+    /// Version of this JSON shape.
+    public var format: Int = 1
+    public var command: PlanCommand
+    public var app: String
+    public var environment: String
+    /// The inventory file (absolute).
+    public var inventory: String
+    /// Image reference without tag.
+    public var image: String
+    /// The version to deploy (deploy), nil for rollback.
+    public var version: String?
+    /// Rollback target (`--to`), nil for "the previous release".
+    public var rollbackTo: String?
+    public var run: RunContext
+    public var policy: FailurePolicy
+    /// Hosts this plan changes, in rollout order.
+    public var hosts: [PlanHost]
+    /// Selected hosts left alone, with the reason.
+    public var skipped: [SkippedHost]
+    /// The env file as shown: path, key names and count, never values (nil: no env file).
+    public var envFile: EnvFileSummary?
+    public var stages: [Stage]
+    /// Undo steps per host, run only when the rollout halts and `policy.rollbackOnFailure` is set.
+    public var onFailure: [HostSteps]
+    /// Steps per host run always at the end (release the lock).
+    public var finally: [HostSteps]
+}
+
+public enum PlanCommand: String, Sendable, Equatable, Codable {
+    case deploy, rollback
+}
+
+/// Who runs this and when; given to the builder, never read by it.
+public struct RunContext: Sendable, Equatable, Codable {
+    public var runId: String
+    /// `user@machine`.
+    public var who: String
+    public var pid: Int
+    public var startedAt: String
+
+    public init(runId: String, who: String, pid: Int, startedAt: String) {
+        self.runId = runId
+        self.who = who
+        self.pid = pid
+        self.startedAt = startedAt
+    }
+}
+
+/// A host's state as `--probe` found it.
+public struct HostState: Sendable, Equatable, Codable {
+    /// The current release (version), if any.
+    public var release: String?
+    /// blue or green.
+    public var slot: String?
+    /// Who holds the lock, if anyone (for display).
+    public var lock: String?
+    /// Set when the host could not be probed.
+    public var error: String?
+
+    public init(release: String? = nil, slot: String? = nil, lock: String? = nil, error: String? = nil) {
+        self.release = release
+        self.slot = slot
+        self.lock = lock
+        self.error = error
+    }
+}
+
+public struct FailurePolicy: Sendable, Equatable, Codable {
+    /// Failed hosts tolerated; one more halts the rollout after the running batch.
+    public var maxFailures: Int
+    /// Undo this run's finished hosts when the rollout halts.
+    public var rollbackOnFailure: Bool
+    /// Hosts in flight at most (pre-flight and within a batch).
+    public var parallel: Int
+    /// `rollout.batch` as written.
+    public var batch: [BatchSize]
+    /// The resulting batch sizes.
+    public var batchSizes: [Int]
+    public var pauseMs: Int
+}
+
+public struct PlanHost: Sendable, Equatable, Codable {
+    public var name: String
+    public var address: String
+    public var port: Int
+    public var user: String
+    public var probe: HostState?
+}
+
+public struct SkippedHost: Sendable, Equatable, Codable {
+    public var name: String
+    public var reason: String
+}
+
+public struct EnvFileSummary: Sendable, Equatable, Codable {
+    public var path: String
+    public var keys: [String]
+    public var count: Int
+}
+
+/// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to
+/// `policy.parallel`), each host's steps in order. `hook`: one host's steps. `pause`: wait `pauseMs`.
+public struct Stage: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case preflight, hook, batch, pause
+    }
+    public var kind: Kind
+    /// "pre-flight", "before_rollout", "batch 2 of 4", "pause".
+    public var title: String
+    public var hosts: [HostSteps]
+    public var pauseMs: Int?
+}
+
+public struct HostSteps: Sendable, Equatable, Codable {
+    public var host: String
+    public var steps: [Step]
+}
+
+/// A remote action: `upload` (source, path, mode) or `run` (the exact command line).
+public struct Step: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case upload, run
+    }
+    public var kind: Kind
+    /// What this step is for, in a few words.
+    public var purpose: String
+    // upload
+    public var source: UploadSource?
+    public var path: String?
+    /// Octal, like "0644".
+    public var mode: String?
+    // run
+    /// The exact remote command line (arguments shell-quoted as needed).
+    public var command: String?
+    /// Which host script it runs ("deploy", "lock"...), nil for plain commands.
+    public var script: String?
+    public var timeoutSeconds: Int?
+
+    public static func upload(_ source: UploadSource, to path: String, mode: String, purpose: String) -> Step {
+        Step(kind: .upload, purpose: purpose, source: source, path: path, mode: mode)
+    }
+
+    public static func run(_ command: String, script: String? = nil, purpose: String, timeoutSeconds: Int?) -> Step {
+        Step(kind: .run, purpose: purpose, command: command, script: script, timeoutSeconds: timeoutSeconds)
+    }
+}
+
+/// What an upload sends. `playbook`: the file `localPath` (named `name`); `inline`: `content`, shown in full;
+/// `envFile`: the inventory's env file (`Inventory.envFile.contents`), shown only as `keys` and `count`
+/// (no env file: `localPath` nil, an empty file is uploaded).
+public struct UploadSource: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case playbook, inline, envFile = "env_file"
+    }
+    public var kind: Kind
+    public var name: String
+    public var localPath: String?
+    public var content: String?
+    public var keys: [String]?
+    public var count: Int?
+}

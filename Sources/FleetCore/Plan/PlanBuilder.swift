@@ -1,0 +1,95 @@
+/// Builds a `Plan` from a `PlanInput`. Pure: no files, network, clock or environment; the same input always
+/// gives the same plan.
+public enum PlanBuilder {
+    public static func build(_ input: PlanInput) throws -> Plan {
+        let inv = input.inventory
+        let target: String?
+        switch input.command {
+        case .deploy:
+            guard let v = input.version else {
+                throw InventoryError(file: "VERSION", message: "deploy needs a version, like: fleet deploy --env \(inv.environment) v1.4.2")
+            }
+            try validateVersion(v)
+            target = v
+        case .rollback:
+            if let to = input.rollbackTo { try validateVersion(to) }
+            target = input.rollbackTo
+        }
+        try checkInput(input)
+
+        var skipped: [SkippedHost] = []
+        var targets: [HostEntry] = []
+        for host in input.hosts {
+            if !input.force, let target, let state = input.probe?[host.name], state.error == nil, state.release == target {
+                skipped.append(SkippedHost(name: host.name, reason: "already on \(target) (probe); --force deploys it again"))
+            } else {
+                targets.append(host)
+            }
+        }
+        let sizes = batchSizes(inv.rollout.batch, hostCount: targets.count)
+        let pauseMs = Int(YAMLSection.milliseconds(inv.rollout.pause))
+        let steps = StepFactory(input: input)
+
+        var stages: [Stage] = []
+        if !targets.isEmpty {
+            stages.append(Stage(kind: .preflight, title: "pre-flight",
+                                hosts: targets.map { HostSteps(host: $0.name, steps: steps.preflight($0)) }, pauseMs: nil))
+        }
+        let hookHost = targets.first
+        if input.command == .deploy, let hookHost, let argv = inv.hooks.beforeRollout {
+            stages.append(Stage(kind: .hook, title: "before_rollout",
+                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, "before_rollout")])], pauseMs: nil))
+        }
+        var start = 0
+        for (index, size) in sizes.enumerated() {
+            let batch = targets[start..<(start + size)]
+            start += size
+            stages.append(Stage(kind: .batch, title: "batch \(index + 1) of \(sizes.count)",
+                                hosts: batch.map { HostSteps(host: $0.name, steps: [steps.rollout($0)]) }, pauseMs: nil))
+            if index < sizes.count - 1, pauseMs > 0 {
+                stages.append(Stage(kind: .pause, title: "pause", hosts: [], pauseMs: pauseMs))
+            }
+        }
+        if input.command == .deploy, let hookHost, let argv = inv.hooks.afterRollout {
+            stages.append(Stage(kind: .hook, title: "after_rollout",
+                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, "after_rollout")])], pauseMs: nil))
+        }
+        let undo = input.command == .deploy && input.rollbackOnFailure
+            ? targets.map { HostSteps(host: $0.name, steps: [steps.undo($0)]) } : []
+
+        return Plan(
+            command: input.command, app: inv.app, environment: inv.environment, inventory: inv.file, image: inv.image,
+            version: input.command == .deploy ? target : nil, rollbackTo: input.rollbackTo, run: input.run,
+            policy: FailurePolicy(maxFailures: inv.rollout.maxFailures,
+                                  rollbackOnFailure: input.command == .deploy && input.rollbackOnFailure,
+                                  parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs),
+            hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name]) },
+            skipped: skipped,
+            envFile: input.command == .deploy
+                ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count) } : nil,
+            stages: stages, onFailure: undo,
+            finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) })
+    }
+
+    /// Arguments that go on command lines: refused when unsafe, even though they are quoted.
+    static func checkInput(_ input: PlanInput) throws {
+        let run = input.run
+        for (label, value) in [("run id", run.runId), ("who", run.who)] {
+            guard !value.isEmpty, Validation.unsafeCharacter(in: value) == nil, value.unicodeScalars.count <= 200 else {
+                throw InventoryError(file: "run", message: "the \(label) '\(YAMLSection.printable(value))' must be non-empty, without spaces, quotes or shell characters")
+            }
+        }
+        for name in input.playbookNames {
+            guard !name.isEmpty, !name.hasPrefix("."), name.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "._-".unicodeScalars.contains($0) }) else {
+                throw InventoryError(file: input.playbooksDir, message: "playbook name '\(YAMLSection.printable(name))' must be a plain file name like deploy.sh")
+            }
+        }
+        let known = Set(input.inventory.hosts.map(\.name))
+        var seen = Set<String>()
+        for host in input.hosts {
+            guard known.contains(host.name), seen.insert(host.name).inserted else {
+                throw InventoryError(file: input.inventory.file, message: "host '\(host.name)' is not in the inventory or selected twice; select hosts with selectHosts")
+            }
+        }
+    }
+}

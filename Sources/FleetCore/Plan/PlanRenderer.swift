@@ -1,0 +1,159 @@
+import Foundation
+
+/// Prints a plan: `text` for people, `json` for machines (JSONEncoder, sorted keys, pretty-printed, slashes
+/// unescaped, trailing newline). Both show the env file only as its key names and count.
+public enum PlanRenderer {
+    public static func json(_ plan: Plan) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
+        guard let data = try? encoder.encode(plan), let text = String(data: data, encoding: .utf8) else { return "{}\n" }
+        return text + "\n"
+    }
+
+    public static func text(_ plan: Plan) -> String {
+        var out = TextOut()
+        header(plan, &out)
+        if !plan.skipped.isEmpty {
+            out.line("")
+            out.line("Skipped (\(plan.skipped.count))")
+            let width = plan.skipped.map(\.name.count).max() ?? 0
+            for s in plan.skipped { out.line("  \(s.name.padded(width))  \(s.reason)") }
+        }
+        if plan.stages.isEmpty {
+            out.line("")
+            out.line("Nothing to do: no host needs a change.")
+            return out.text
+        }
+        files(plan, &out)
+        var number = 0
+        for stage in plan.stages {
+            number += 1
+            out.line("")
+            out.line("\(number). " + stageHeading(stage, plan))
+            for hs in stage.hosts { hostSteps(hs, plan, &out) }
+        }
+        if !plan.onFailure.isEmpty {
+            out.line("")
+            out.line("If the rollout halts (--rollback-on-failure): on each host this run deployed")
+            for hs in plan.onFailure { hostSteps(hs, plan, &out) }
+        }
+        if !plan.finally.isEmpty {
+            out.line("")
+            out.line("Always, however the run ends: on each host whose pre-flight started")
+            for hs in plan.finally { hostSteps(hs, plan, &out) }
+        }
+        return out.text
+    }
+
+    static func header(_ plan: Plan, _ out: inout TextOut) {
+        let what: String
+        switch plan.command {
+        case .deploy: what = "deploy \(plan.app) \(plan.version ?? "?") to \(plan.environment)"
+        case .rollback: what = "roll back \(plan.app) in \(plan.environment) to \(plan.rollbackTo ?? "the previous release")"
+        }
+        out.line("Plan: \(what)")
+        var rows: [(String, String)] = [("inventory", plan.inventory)]
+        rows.append(("image", plan.image + (plan.version.map { ":" + $0 } ?? "")))
+        rows.append(("run", "\(plan.run.runId) by \(plan.run.who), pid \(plan.run.pid), started \(plan.run.startedAt)"))
+        let selected = plan.hosts.count + plan.skipped.count
+        rows.append(("hosts", "\(plan.hosts.count) to change, \(plan.skipped.count) skipped, of \(selected) selected"))
+        let p = plan.policy
+        let spec = "[" + p.batch.map(\.description).joined(separator: ", ") + "]"
+        rows.append(("batches", "\(spec) -> \(p.batchSizes.map(String.init).joined(separator: ", ")) (up to \(p.parallel) hosts in flight)"))
+        rows.append(("pause", p.pauseMs > 0 ? "\(formatMs(p.pauseMs)) between batches" : "none"))
+        let halt = "halt after the running batch once more than \(p.maxFailures) host\(p.maxFailures == 1 ? "" : "s") failed"
+        if plan.command == .deploy {
+            rows.append(("on failure", halt + (p.rollbackOnFailure
+                ? "; then roll back the hosts this run deployed" : "; hosts already deployed stay on \(plan.version ?? "?")")))
+            if let env = plan.envFile {
+                rows.append(("env file", "\(env.path): \(env.count) key\(env.count == 1 ? "" : "s")\(env.keys.isEmpty ? "" : " (" + env.keys.joined(separator: ", ") + ")"), values not shown"))
+            } else {
+                rows.append(("env file", "none (an empty env file is uploaded)"))
+            }
+        } else {
+            rows.append(("on failure", halt))
+        }
+        for (k, v) in rows { out.line("  \(k.padded(11)) \(v)") }
+    }
+
+    /// Inline uploads (fleet.conf) shown once per distinct content, with the hosts that get it.
+    static func files(_ plan: Plan, _ out: inout TextOut) {
+        var order: [String] = []
+        var hostsByContent: [String: [String]] = [:]
+        for stage in plan.stages where stage.kind == .preflight {
+            for hs in stage.hosts {
+                for step in hs.steps where step.source?.kind == .inline {
+                    let content = step.source?.content ?? ""
+                    if hostsByContent[content] == nil { order.append(content) }
+                    hostsByContent[content, default: []].append(hs.host)
+                }
+            }
+        }
+        for content in order {
+            let hosts = hostsByContent[content] ?? []
+            out.line("")
+            out.line("fleet.conf for \(hosts.count == plan.hosts.count ? "every host" : hosts.joined(separator: ", ")):")
+            for line in content.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { out.line("    \(line)") }
+        }
+    }
+
+    static func stageHeading(_ stage: Stage, _ plan: Plan) -> String {
+        switch stage.kind {
+        case .preflight:
+            return "Pre-flight on \(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s") (in parallel; any failure stops the run before anything changes)"
+        case .hook:
+            return "Hook \(stage.title) on \(stage.hosts.first?.host ?? "?") (a failure halts the run)"
+        case .batch:
+            return "Batch \(stage.title.dropFirst("batch ".count)): " + stage.hosts.map(\.host).joined(separator: ", ")
+        case .pause:
+            return "Pause \(formatMs(stage.pauseMs ?? 0))"
+        }
+    }
+
+    static func hostSteps(_ hs: HostSteps, _ plan: Plan, _ out: inout TextOut) {
+        let target = plan.hosts.first { $0.name == hs.host }
+        var title = "   \(hs.host)"
+        if let t = target { title += " (\(t.user)@\(t.address):\(t.port))" }
+        if let probe = target?.probe {
+            if let e = probe.error { title += " probe: \(e)" } else {
+                title += " now: \(probe.release ?? "no release")" + (probe.slot.map { ", \($0)" } ?? "") + (probe.lock.map { ", locked by \($0)" } ?? "")
+            }
+        }
+        out.line(title)
+        for step in hs.steps { out.line("     - " + describe(step)) }
+    }
+
+    static func describe(_ step: Step) -> String {
+        switch step.kind {
+        case .run:
+            let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
+            return "run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"
+        case .upload:
+            let to = "\(step.path ?? "") (mode \(step.mode ?? ""))"
+            guard let s = step.source else { return "upload ? -> \(to)" }
+            switch s.kind {
+            case .playbook: return "upload \(s.localPath ?? s.name) -> \(to)"
+            case .inline: return "upload \(s.name) (shown above) -> \(to)"
+            case .envFile:
+                guard let path = s.localPath else { return "upload an empty env file -> \(to)" }
+                let keys = s.keys ?? []
+                return "upload env file \(path) [\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown] -> \(to)"
+            }
+        }
+    }
+
+    static func formatMs(_ ms: Int) -> String {
+        if ms % 60_000 == 0, ms >= 60_000 { return "\(ms / 60_000)m" }
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        return "\(ms)ms"
+    }
+}
+
+struct TextOut {
+    var text = ""
+    mutating func line(_ s: String) { text += s; text += "\n" }
+}
+
+extension String {
+    func padded(_ width: Int) -> String { count >= width ? self : self + String(repeating: " ", count: width - count) }
+}

@@ -1,0 +1,29 @@
+import Foundation
+import Testing
+
+/// Compares text with `Golden/<name>` exactly. `FLEET_UPDATE_GOLDEN=1 swift test ...` rewrites the files.
+enum Golden {
+    static let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden")
+
+    static func check(_ text: String, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let url = dir.appendingPathComponent(name)
+        if ProcessInfo.processInfo.environment["FLEET_UPDATE_GOLDEN"] == "1" {
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            try text.write(to: url, atomically: true, encoding: .utf8)
+            return
+        }
+        guard let expected = try? String(contentsOf: url, encoding: .utf8) else {
+            Issue.record("missing golden file \(url.path); run with FLEET_UPDATE_GOLDEN=1 to create it", sourceLocation: sourceLocation)
+            return
+        }
+        if expected != text {
+            let a = expected.split(separator: "\n", omittingEmptySubsequences: false)
+            let b = text.split(separator: "\n", omittingEmptySubsequences: false)
+            let i = (0..<min(a.count, b.count)).first { a[$0] != b[$0] } ?? min(a.count, b.count)
+            let want = i < a.count ? String(a[i]) : "<end>"
+            let got = i < b.count ? String(b[i]) : "<end>"
+            Issue.record("\(name) differs at line \(i + 1):\n  want: \(want)\n  got:  \(got)\n(FLEET_UPDATE_GOLDEN=1 rewrites it)",
+                         sourceLocation: sourceLocation)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+@Suite struct PlanTests {
+    static let run = RunContext(runId: "20261127T103000Z-4242", who: "alice@laptop", pid: 4242, startedAt: "2026-11-27T10:30:00Z")
+    static let playbooks = ["lib.sh", "lock.sh", "preflight.sh", "deploy.sh", "rollback.sh", "hook.sh"]
+
+    static func input(_ inv: Inventory, _ command: PlanCommand = .deploy, version: String? = "v1.4.2", to: String? = nil,
+                      hosts: [String] = [], probe: [String: HostState]? = nil, force: Bool = false,
+                      rollbackOnFailure: Bool = false) throws -> PlanInput {
+        PlanInput(inventory: inv, command: command, version: version, rollbackTo: to,
+                  hosts: try selectHosts(inv, patterns: hosts), run: run, playbookNames: playbooks,
+                  playbooksDir: "/srv/app/playbooks", probe: probe, force: force, rollbackOnFailure: rollbackOnFailure)
+    }
+
+    @Test func deployGolden() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let plan = try PlanBuilder.build(try Self.input(inv, probe: ["web3": HostState(release: "v1.4.2", slot: "green")],
+                                                        rollbackOnFailure: true))
+        try Golden.check(PlanRenderer.text(plan), "deploy.txt")
+        try Golden.check(PlanRenderer.json(plan), "deploy.json")
+        let decoded = try JSONDecoder().decode(Plan.self, from: Data(PlanRenderer.json(plan).utf8))
+        #expect(decoded == plan)
+    }
+
+    @Test func rollbackGolden() throws {
+        let inv = try Fixture.load(Fixture.minimal + "paths: {root: \"/tmp/lab/{host}/opt\", state: \"/tmp/lab/{host}/state\"}\n")
+        let plan = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil))
+        try Golden.check(PlanRenderer.text(plan), "rollback.txt")
+        try Golden.check(PlanRenderer.json(plan), "rollback.json")
+        let to = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil, to: "v1.4.1", hosts: ["web2"]))
+        #expect(to.stages.last?.hosts.first?.steps.first?.command
+                == "/tmp/lab/web2/opt/bin/rollback.sh --config /tmp/lab/web2/opt/fleet.conf --to v1.4.1 --run-id 20261127T103000Z-4242")
+    }
+
+    @Test func deployStepsAreExact() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let plan = try PlanBuilder.build(try Self.input(inv, hosts: ["web1"]))
+        let pre = try #require(plan.stages.first)
+        #expect(pre.kind == .preflight)
+        let steps = pre.hosts[0].steps
+        #expect(steps.first?.command == "install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin && install -d -m 0700 /opt/fleet/shop/incoming")
+        #expect(steps.filter { $0.source?.kind == .playbook }.map { $0.path! } == Self.playbooks.map { "/opt/fleet/shop/bin/" + $0 })
+        #expect(steps.contains { $0.command == "/opt/fleet/shop/bin/lock.sh --config /opt/fleet/shop/fleet.conf acquire --run-id 20261127T103000Z-4242 --who alice@laptop --pid 4242 --command deploy --version v1.4.2" })
+        let env = try #require(steps.first { $0.source?.kind == .envFile })
+        #expect(env.path == "/opt/fleet/shop/incoming/v1.4.2.env" && env.mode == "0600" && env.source?.count == 3)
+        #expect(steps.last?.command == "/opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --pull")
+        let hook = try #require(plan.stages.first { $0.kind == .hook })
+        #expect(hook.hosts[0].steps[0].command == "/opt/fleet/shop/bin/hook.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --env-file /opt/fleet/shop/incoming/v1.4.2.env -- alembic upgrade head")
+        let after = try #require(plan.stages.last)
+        #expect(after.hosts[0].steps[0].command?.hasSuffix("-- pytest 'tests/smoke suite'") == true)
+        #expect(plan.finally[0].steps[0].command == "/opt/fleet/shop/bin/lock.sh --config /opt/fleet/shop/fleet.conf release --run-id 20261127T103000Z-4242")
+        #expect(plan.onFailure.isEmpty)
+    }
+
+    @Test func probeSkipsAndForce() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let probe = ["web1": HostState(release: "v1.4.2"), "web2": HostState(release: "v1.4.1"), "db1": HostState(error: "unreachable")]
+        let plan = try PlanBuilder.build(try Self.input(inv, probe: probe))
+        #expect(plan.skipped.map(\.name) == ["web1"])
+        #expect(plan.hosts.map(\.name) == ["web2", "web3", "db1"])
+        let forced = try PlanBuilder.build(try Self.input(inv, probe: probe, force: true))
+        #expect(forced.skipped.isEmpty)
+        let none = try PlanBuilder.build(try Self.input(inv, hosts: ["web1"], probe: probe))
+        #expect(none.stages.isEmpty && none.finally.isEmpty)
+        #expect(PlanRenderer.text(none).contains("Nothing to do"))
+    }
+
+    @Test func secretsAbsentFromPlan() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let plan = try PlanBuilder.build(try Self.input(inv))
+        for text in [PlanRenderer.text(plan), PlanRenderer.json(plan), String(describing: plan)] {
+            #expect(!text.contains("hunter2"))
+            #expect(!text.contains("s3cr3t"))
+            #expect(text.contains("SECRET_KEY"))
+        }
+    }
+
+    @Test func badVersionsRefused() throws {
+        let inv = try Fixture.load(Fixture.minimal)
+        for bad in ["v1;rm -rf /", "$(id)", "v 1", "v1\nid", "", ".hidden", "-rf", "`id`", String(repeating: "a", count: 129)] {
+            let e = #expect(throws: InventoryError.self) { try PlanBuilder.build(try Self.input(inv, version: bad)) }
+            #expect(e?.description.hasPrefix("VERSION: ") == true)
+            #expect(e.map { !$0.message.contains("\n") } == true)
+        }
+        for good in ["v1.4.2", "latest", "1.0", "_x", "A-b_c.9", String(repeating: "a", count: 128)] {
+            #expect(throws: Never.self) { try validateVersion(good) }
+        }
+        #expect(throws: InventoryError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
+    }
+}
