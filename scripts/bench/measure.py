@@ -6,6 +6,7 @@ Recorded per run:
   maxrss_mb      the largest single process of the tree (wait4's ru_maxrss)
   tree_rss_mb    peak of the summed RSS of the whole tree, sampled every SAMPLE_S
   server_cpu_s   CPU the light sshds spent (their cutime+cstime, before/after)
+  machine_busy_s CPU the whole machine spent during the run (/proc/stat), to see other load
 """
 
 import os
@@ -34,6 +35,12 @@ def _proc_table():
         rest = stat[stat.rindex(")") + 2:].split()
         table[int(entry)] = (int(rest[1]), int(rest[21]) * PAGE)
     return table
+
+
+def machine_busy_ticks():
+    """Busy CPU time of the whole machine (all cores), clock ticks, from /proc/stat."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields[:8]) - fields[3] - fields[4]  # total (no guest) less idle and iowait
 
 
 def tree_rss(root):
@@ -78,6 +85,7 @@ def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
     """Run argv once; returns a dict of measurements plus stdout/stderr text."""
     settle(sshd_pids)
     before = sshd_cpu_ticks(sshd_pids)
+    busy0 = machine_busy_ticks()
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             env=env, cwd=cwd, start_new_session=True)
@@ -97,6 +105,7 @@ def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
     timer.start()
     _, status, ru = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
+    busy = (machine_busy_ticks() - busy0) / CLK_TCK
     timer.cancel()
     sampler.stop.set()
     sampler.join()
@@ -114,6 +123,8 @@ def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
         "maxrss_mb": round(ru.ru_maxrss / 1024, 1),
         "tree_rss_mb": round(max(sampler.peak, ru.ru_maxrss * 1024) / 2**20, 1),
         "server_cpu_s": round((after - before) / CLK_TCK, 2),
+        # everything the machine ran during the run; less tool and servers = other load
+        "machine_busy_s": round(busy, 2),
         "leftover_conns": leftover,
         "stdout": bufs["out"].decode(errors="replace"),
         "stderr": bufs["err"].decode(errors="replace"),

@@ -62,12 +62,19 @@ def _rows(g):
             yield n, key, g[(n, key)]
 
 
+def other_load(r):
+    """Cores busy with work that is neither the tool nor the light sshds, on average over the run."""
+    return max(0.0, r["machine_busy_s"] - r["cpu_s"] - r["server_cpu_s"]) / max(r["wall_s"], 1e-9)
+
+
 def table_time(g):
-    lines = ["| hosts | tool | wall s, median (min–max) | floor s | wall / floor |", "|---|---|---|---|---|"]
+    lines = ["| hosts | tool | wall s, median (min–max) | floor s | wall / floor | other load, cores |",
+             "|---|---|---|---|---|---|"]
     for n, key, rs in _rows(g):
-        lines.append("| {} | {} | {} | {:.1f} | {:.2f} |".format(
+        lines.append("| {} | {} | {} | {:.1f} | {:.2f} | {} |".format(
             n, LABELS.get(key, key), spread(rs, lambda r: r["wall_s"], "{:.2f}"),
-            med(rs, lambda r: r["floor_s"]), med(rs, lambda r: r["wall_s"] / max(r["floor_s"], 1e-9))))
+            med(rs, lambda r: r["floor_s"]), med(rs, lambda r: r["wall_s"] / max(r["floor_s"], 1e-9)),
+            spread(rs, other_load, "{:.2f}") if all("machine_busy_s" in r for r in rs) else "n/a"))
     return "\n".join(lines)
 
 

@@ -138,7 +138,7 @@ def main():
                     out.flush()
                     print(f"N={n:<4} rep={rep + 1} {tool.name:<10} {rec['command']:<9} "
                           f"wall={r['wall_s']:7.2f}s cpu={r['cpu_s']:6.2f}s "
-                          f"server={r['server_cpu_s']:6.2f}s rss={r['maxrss_mb']:6.1f}MB "
+                          f"server={r['server_cpu_s']:6.2f}s busy={r['machine_busy_s']:6.2f}s rss={r['maxrss_mb']:6.1f}MB "
                           f"tree={r['tree_rss_mb']:7.1f}MB ok={ok_hosts}/{n}"
                           + ("" if rec["correct"] else f"  FAILED (exit {r['exit']})"), flush=True)
     print(f"results: {results}")

@@ -57,8 +57,8 @@ class Fleet(Tool):
     def available(self):
         if not self.binary or not os.access(self.binary, os.X_OK):
             return False, f"no fleet binary at {self.binary} (build: swift build -c release --scratch-path .build-bench)"
-        probe = subprocess.run([self.binary, "exec", "--help"], capture_output=True, timeout=30)
-        if probe.returncode != 0:
+        probe = subprocess.run([self.binary, "--help"], capture_output=True, text=True, timeout=30)
+        if not re.search(r"^\s+exec\b", probe.stdout, re.M):
             return False, f"{self.binary} has no working `exec` subcommand yet"
         return True, ""
 
