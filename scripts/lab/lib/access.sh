@@ -14,7 +14,8 @@ access_up() {
     echo "# fleet lab: $LAB_USER may test and reload the lab's nginx instances only (scripts/lab/lab.sh)"
     for ((i = 1; i <= n; i++)); do
       conf=$(nginx_conf "$i")
-      echo "$LAB_USER ALL=(root) NOPASSWD: /usr/sbin/nginx -t -c $conf, /usr/sbin/nginx -t -q -c $conf, /usr/sbin/nginx -s reload -c $conf"
+      printf '%s ALL=(root) NOPASSWD: %s, %s, %s\n' "$LAB_USER" "/usr/sbin/nginx -t -c $conf" \
+        "/usr/sbin/nginx -t -q -c $conf" "/usr/sbin/nginx -s reload -c $conf"
     done
   } > "$tmp"
   visudo -cq -f "$tmp" || { rm -f "$tmp"; die "the sudoers rule for $LAB_USER does not parse (visudo -c)"; }

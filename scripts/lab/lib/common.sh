@@ -100,7 +100,8 @@ need_tools() {
   for t in "$@"; do
     command -v "$t" >/dev/null 2>&1 || missing+=("$t")
   done
-  ((${#missing[@]} == 0)) || die "missing tools: ${missing[*]} (apt-get install -y the packages in scripts/ci/debian-packages.txt)"
+  ((${#missing[@]} == 0)) ||
+    die "missing tools: ${missing[*]} (apt-get install -y the packages in scripts/ci/debian-packages.txt)"
 }
 
 raise_nofile() {
