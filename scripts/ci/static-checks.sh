@@ -74,7 +74,9 @@ check_shellcheck() {
     mapfile -t files < <(find playbooks scripts Tests -type f -name '*.sh' 2>/dev/null | sort)
     [[ -f .ci/run ]] && files+=(.ci/run)
     if [[ ${#files[@]} -eq 0 ]]; then echo "no shell scripts found"; return 0; fi
-    shellcheck --severity=style --external-sources --source-path=SCRIPTDIR "${files[@]}"
+    # Scripts that source libraries are slow to check (the library is parsed again for each): in parallel.
+    printf '%s\0' "${files[@]}" | xargs -0 -n 4 -P "$(nproc)" \
+        shellcheck --severity=style --external-sources --source-path=SCRIPTDIR
     echo "${#files[@]} scripts clean"
 }
 
