@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// `fleet plan` on 1,000 hosts: load + select + build + render (text and JSON). The figure goes to
+/// docs/benchmarks/plan.md; this test only guards a generous bound.
+@Suite struct PlanSpeedTests {
+    @Test func thousandHosts() throws {
+        let yaml = Fixture.full.components(separatedBy: "hosts:\n")[0] + String((1...1000).map { "  h\($0): 10.2.\($0 / 250).\($0 % 250 + 1)\n" }.joined()).prefixedHosts
+        let clock = ContinuousClock()
+        var inv: Inventory?
+        var plan: Plan?
+        var text = "", json = ""
+        var timings: [(String, Duration)] = []
+        for _ in 0..<3 {
+            var t = clock.now
+            inv = try Fixture.load(yaml)
+            let load = clock.now - t
+            t = clock.now
+            plan = try PlanBuilder.build(try PlanTests.input(inv!))
+            let build = clock.now - t
+            t = clock.now
+            text = PlanRenderer.text(plan!)
+            let renderText = clock.now - t
+            t = clock.now
+            json = PlanRenderer.json(plan!)
+            let renderJSON = clock.now - t
+            timings = [("load", load), ("build", build), ("text", renderText), ("json", renderJSON)]
+        }
+        let total = timings.reduce(Duration.zero) { $0 + $1.1 }
+        print("plan-bench hosts=1000 " + timings.map { "\($0.0)=\(ms($0.1))ms" }.joined(separator: " ")
+              + " total=\(ms(total))ms text_bytes=\(text.utf8.count) json_bytes=\(json.utf8.count)")
+        #expect(plan?.hosts.count == 1000)
+        #expect(total < .seconds(2))
+    }
+
+    func ms(_ d: Duration) -> Int { Int(YAMLSection.milliseconds(d)) }
+}
+
+private extension String {
+    var prefixedHosts: String { "hosts:\n" + self }
+}
