@@ -75,6 +75,11 @@ error_log $tmp/nginx/logs/error.log warn;
 events { worker_connections 64; }
 http {
     access_log $tmp/nginx/logs/access.log;
+    client_body_temp_path $tmp/nginx/client_body;
+    proxy_temp_path $tmp/nginx/proxy;
+    fastcgi_temp_path $tmp/nginx/fastcgi;
+    uwsgi_temp_path $tmp/nginx/uwsgi;
+    scgi_temp_path $tmp/nginx/scgi;
     include $tmp/nginx/site.conf;
 }
 CONF
