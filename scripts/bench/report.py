@@ -143,23 +143,36 @@ def plot(g, path):
     except ImportError:
         print("report: matplotlib missing (pip install matplotlib); no plot written", file=sys.stderr)
         return False
-    fig, ax = plt.subplots(figsize=(8, 5), dpi=110)
+    fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5), dpi=100)
+    ratio = lambda r: r["wall_s"] / max(r["floor_s"], 1e-9)  # noqa: E731
     for key in [k for k in ORDER if any(kk[1] == k for kk in g)]:
         ns = sorted(n for n, k in g if k == key)
         meds = [med(g[(n, key)], lambda r: r["wall_s"]) for n in ns]
         lo = [m - min(r["wall_s"] for r in g[(n, key)]) for n, m in zip(ns, meds)]
         hi = [max(r["wall_s"] for r in g[(n, key)]) - m for n, m in zip(ns, meds)]
-        ax.errorbar(ns, meds, yerr=[lo, hi], marker="o", capsize=3, label=LABELS[key].replace("`", ""))
+        label = LABELS[key].replace("`", "")
+        ax.errorbar(ns, meds, yerr=[lo, hi], marker="o", capsize=3, label=label)
+        ax2.plot(ns, [med(g[(n, key)], ratio) for n in ns], marker="o", label=label)
     ref = "fleet" if any(k == "fleet" for _, k in g) else "pssh-curve"
     ns = sorted(n for n, k in g if k == ref)
     if ns:
         ax.plot(ns, [med(g[(n, ref)], lambda r: r["floor_s"]) for n in ns], "k--",
                 label=f"floor: servers' CPU / cores ({LABELS[ref]} runs)")
-    ax.set_xlabel("hosts")
-    ax.set_ylabel("wall time, s (median, bars: min–max)")
-    ax.set_title("one command (`true`) on N light hosts")
-    ax.grid(True, alpha=0.3)
-    ax.legend(fontsize=8)
+    ax2.axhline(1.3, color="k", linestyle=":", label="fleet's target: 1.3x its floor")
+    sizes = sorted({n for n, _ in g})
+    for a, title, ylabel in ((ax, "wall time, one command on N light hosts", "wall s (median; bars: min–max)"),
+                             (ax2, "wall time / floor of the same run", "wall / (servers' CPU / cores)")):
+        a.set_xscale("log")
+        a.set_xticks(sizes)
+        a.set_xticklabels([str(n) for n in sizes])
+        a.minorticks_off()
+        a.set_xlabel("hosts")
+        a.set_ylabel(ylabel)
+        a.set_title(title)
+        a.grid(True, alpha=0.3)
+        a.legend(fontsize=8)
+    ax.set_yscale("log")
+    ax2.set_ylim(bottom=0)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
     fig.savefig(path)
