@@ -1,6 +1,12 @@
 # shellcheck shell=bash
 # fleet host library, part 2: docker, health checks, nginx and the host lock. Sourced by lib.sh.
 
+# Children never inherit the host lock's fd 9: when the script is killed, the lock must go with it
+# (not linger until a `sleep` or `docker stop` it started has finished).
+docker() { command docker "$@" 9>&-; }
+curl() { command curl "$@" 9>&-; }
+sleep() { command sleep "$@" 9>&-; }
+
 # --- docker ----------------------------------------------------------------------------------------
 # Every docker/nginx/curl call captures its output: a dropped SSH connection then never kills a
 # child halfway through a write, and nothing lands on stdout but the result line.
@@ -120,7 +126,7 @@ nginx_run() {
   cmd=("$NGINX_BIN" "$@")
   [[ -z $CFG_NGINX_CONF ]] || cmd+=(-c "$CFG_NGINX_CONF")
   ((EUID == 0)) || cmd=(sudo -n "${cmd[@]}")
-  NGINX_OUT=$("${cmd[@]}" 2>&1)
+  NGINX_OUT=$("${cmd[@]}" 2>&1 9>&-)
 }
 nginx_cmdline() { # for messages: the exact command the sudoers rule must allow
   local c="${NGINX_BIN:-/usr/sbin/nginx} $*"
@@ -201,15 +207,24 @@ host_lock() { # host_lock COMMAND VERSION RUN_ID
   holder=$(state_path host.holder)
   exec 9>>"$lock" || die 16 "cannot open $lock (check the owner of $CFG_STATE_DIR)"
   if ! flock -n 9; then
-    local h="{}"
+    local h="{}" pid
     [[ -f $holder ]] && h=$(head -c 2000 -- "$holder")
-    res_raw holder "$h"
-    die 3 "another deploy holds this host's lock: $h - wait for it to finish"
+    pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' <<<"$h")
+    if [[ -n $pid ]] && ! pid_alive "$pid"; then
+      # The holder was killed; a child it had started (docker, curl) still has the lock open
+      # for a moment. Wait for it rather than refuse.
+      log "the host lock's holder (pid $pid) is gone; waiting for its last child to exit"
+      flock -w 20 9 || { res_raw holder "$h"; die 3 "the host lock is still held 20s after its holder (pid $pid) died: $h"; }
+    else
+      res_raw holder "$h"
+      die 3 "another deploy holds this host's lock: $h - wait for it to finish"
+    fi
   fi
   json_obj who "$(whoami_str)" pid "$$" command "$1" version "$2" run_id "$3" started_at "$(now_iso)" |
     write_atomic "$holder" 0600
   HOST_LOCKED=1
 }
+pid_alive() { kill -0 "$1" 2>/dev/null || [[ -d /proc/$1 ]]; }
 host_unlock() {
   ((${HOST_LOCKED:-0})) || return 0
   rm -f -- "$(state_path host.holder)"
@@ -223,7 +238,7 @@ host_holder_json() {
   holder=$(state_path host.holder)
   [[ -f $holder ]] || { printf null; return 0; }
   pid=$(sed -n 's/.*"pid":\([0-9]*\).*/\1/p' "$holder")
-  if [[ -n $pid ]] && { kill -0 "$pid" 2>/dev/null || [[ -d /proc/$pid ]]; }; then
+  if [[ -n $pid ]] && pid_alive "$pid"; then
     head -c 2000 -- "$holder"
   else
     printf null
