@@ -89,4 +89,15 @@ import Testing
         }
         #expect(throws: InventoryError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
     }
+
+    @Test func unsafeRunContextRefused() throws {
+        let inv = try Fixture.load(Fixture.minimal)
+        var input = try Self.input(inv)
+        input.run.who = "alice@laptop;id"
+        let e = #expect(throws: InventoryError.self) { try PlanBuilder.build(input) }
+        #expect(e?.message.contains("1 to 128 letters, digits or @ . _ : + -") == true)
+        input = try Self.input(inv)
+        input.playbookNames = ["../evil.sh"]
+        #expect(throws: InventoryError.self) { try PlanBuilder.build(input) }
+    }
 }

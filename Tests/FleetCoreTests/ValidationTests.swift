@@ -93,15 +93,17 @@ import Testing
 
     @Test func unsafeValues() {
         expectError("app: shop\nimage: registry.example.com/acme/shop:v1\n" + Self.twoHosts, at: 2, 8, ["without a tag"])
-        expectError(Self.head + "health: {path: \"/health;id\"}\n" + Self.twoHosts, at: 3, 16, ["holds ';'", "fleet.conf"])
-        expectError(Self.head + "health: {path: \"/a b\"}\n" + Self.twoHosts, at: 3, 16, ["holds a space"])
+        expectError(Self.head + "health: {path: \"/health;id\"}\n" + Self.twoHosts, at: 3, 16, ["'health.path' must start with /", "'/health;id'"])
+        expectError(Self.head + "nginx: {upstream_file: \"/a b\"}\n" + Self.twoHosts, at: 3, 24, ["holds a space", "fleet.conf"])
         expectError(Self.head + "paths: {root: \"/opt/$HOME\"}\n" + Self.twoHosts, at: 3, 15, ["holds '$'"])
         expectError(Self.head + "paths: {root: \"/opt/`id`\"}\n" + Self.twoHosts, at: 3, 15, ["holds '`'"])
         expectError(Self.head + "paths: {root: \"/opt/\\nx\"}\n" + Self.twoHosts, at: 3, 15, ["holds a newline"])
         expectError(Self.head + "paths: {root: opt/fleet}\n" + Self.twoHosts, at: 3, 15, ["must be an absolute path"])
         expectError(Self.head + "paths: {root: \"/opt/{app}\"}\n" + Self.twoHosts, at: 3, 15, ["nothing else in braces"])
         expectError(Self.head + "hooks: {before_rollout: \"migrate 'oops\"}\n" + Self.twoHosts, at: 3, 25, ["unclosed quote"])
-        expectError(Self.head + "nginx: {url: \"ftp://x\"}\n" + Self.twoHosts, at: 3, 14, ["http://"])
+        expectError(Self.head + "nginx: {url: \"ftp://x\"}\n" + Self.twoHosts, at: 3, 14, ["http(s)://HOST[:PORT] without a path"])
+        expectError(Self.head + "nginx: {url: \"http://127.0.0.1/x\"}\n" + Self.twoHosts, at: 3, 14, ["without a path"])
+        expectError(Self.head + "drain: 2h\n" + Self.twoHosts, at: 3, 8, ["between 0s and 3600s"])
     }
 
     @Test func hostSelection() throws {

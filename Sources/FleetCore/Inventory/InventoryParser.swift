@@ -39,15 +39,16 @@ struct InventoryParser {
             upstreamName: upstreamName,
             conf: try remotePath(nginxSection, "conf", default: "", allowEmpty: true),
             url: try confValue(nginxSection, "url", default: "http://127.0.0.1:80"))
-        guard nginx.url.hasPrefix("http://") || nginx.url.hasPrefix("https://") else {
-            throw top.error(nginxSection?.value("url"), "'nginx.url' must start with http:// or https://, like http://127.0.0.1:80")
+        let hostPart = nginx.url.hasPrefix("http://") ? nginx.url.dropFirst(7) : nginx.url.hasPrefix("https://") ? nginx.url.dropFirst(8) : ""
+        guard !hostPart.isEmpty, !hostPart.contains("/") else {
+            throw top.error(nginxSection?.value("url"), "'nginx.url' must be http(s)://HOST[:PORT] without a path, like http://127.0.0.1:80")
         }
         let metricsSection = try top.section("metrics", allowed: ["textfile_dir"])
         return Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
             envFile: try parseEnvFile(top), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
             paths: paths, nginx: nginx, container: try parseContainer(top),
-            drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0),
+            drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0, maximum: 3600),
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),
             hooks: try HooksParser.parse(top),
             metrics: MetricsSettings(textfileDir: try remotePath(metricsSection, "textfile_dir", default: "", allowEmpty: true)))
@@ -116,8 +117,11 @@ struct InventoryParser {
 
     func parseHealth(_ top: YAMLSection) throws -> HealthSettings {
         let s = try top.section("health", allowed: ["path", "status", "timeout", "interval"])
-        let path = try confValue(s, "path", default: "/health")
-        guard path.hasPrefix("/") else { throw top.error(s?.value("path"), "'health.path' must start with /, like /health") }
+        // The host scripts' grammar: ^/[A-Za-z0-9._~/%?=&-]*$
+        let path = try s?.string("path", default: "/health") ?? "/health"
+        guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "._~/%?=&-".unicodeScalars.contains($0) }) else {
+            throw top.error(s?.value("path"), "'health.path' must start with / and hold only letters, digits and . _ ~ / % ? = & -, found '\(YAMLSection.printable(path))'")
+        }
         return HealthSettings(path: path, status: try s?.int("status", default: 200, range: 100...599) ?? 200,
                               timeoutSeconds: try s?.wholeSeconds("timeout", default: 30, minimum: 1) ?? 30,
                               intervalSeconds: try s?.wholeSeconds("interval", default: 1, minimum: 1) ?? 1)

@@ -126,14 +126,14 @@ struct YAMLSection {
     }
 
     /// A duration that `fleet.conf` takes as whole seconds.
-    func wholeSeconds(_ key: String, default fallback: Int, minimum: Int) throws -> Int {
+    func wholeSeconds(_ key: String, default fallback: Int, minimum: Int, maximum: Int = 86_400) throws -> Int {
         let d = try duration(key, default: .seconds(fallback))
         let ms = Self.milliseconds(d)
         guard ms % 1000 == 0 else {
             throw error(value(key), "'\(qualified(key))' must be a whole number of seconds (fleet.conf takes seconds), found \(ms)ms")
         }
-        guard ms / 1000 >= minimum else {
-            throw error(value(key), "'\(qualified(key))' must be at least \(minimum)s")
+        guard ms / 1000 >= minimum, ms / 1000 <= maximum else {
+            throw error(value(key), "'\(qualified(key))' must be between \(minimum)s and \(maximum)s")
         }
         return Int(ms / 1000)
     }

@@ -75,8 +75,10 @@ public enum PlanBuilder {
     static func checkInput(_ input: PlanInput) throws {
         let run = input.run
         for (label, value) in [("run id", run.runId), ("who", run.who)] {
-            guard !value.isEmpty, Validation.unsafeCharacter(in: value) == nil, value.unicodeScalars.count <= 200 else {
-                throw InventoryError(file: "run", message: "the \(label) '\(YAMLSection.printable(value))' must be non-empty, without spaces, quotes or shell characters")
+            // The host scripts' token grammar: [A-Za-z0-9@._:+-]{1,128}.
+            guard !value.isEmpty, value.unicodeScalars.count <= 128,
+                  value.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "@._:+-".unicodeScalars.contains($0) }) else {
+                throw InventoryError(file: "run", message: "the \(label) '\(YAMLSection.printable(value))' must be 1 to 128 letters, digits or @ . _ : + -")
             }
         }
         for name in input.playbookNames {

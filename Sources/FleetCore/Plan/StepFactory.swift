@@ -3,8 +3,8 @@ struct StepFactory {
     let input: PlanInput
     var inv: Inventory { input.inventory }
     var isDeploy: Bool { input.command == .deploy }
-    /// The version the lock and pre-flight name: the deploy version, the rollback target, or `previous`.
-    var lockVersion: String { (isDeploy ? input.version : input.rollbackTo) ?? "previous" }
+    /// The version pre-flight names: the deploy version, the rollback target, or `previous` (a label only).
+    var targetVersion: String { (isDeploy ? input.version : input.rollbackTo) ?? "previous" }
 
     func root(_ h: HostEntry) -> String { inv.rootDir(for: h.name) }
     func conf(_ h: HostEntry) -> String { root(h) + "/fleet.conf" }
@@ -31,24 +31,26 @@ struct StepFactory {
         }
         let confSource = UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inv, host: h.name))
         steps.append(.upload(confSource, to: conf(h), mode: "0644", purpose: "host configuration"))
+        // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
+        let version = (isDeploy ? input.version : input.rollbackTo).map { ["--version", $0] } ?? []
         steps.append(call(h, "lock", ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
-                                      "--command", input.command.rawValue, "--version", lockVersion],
+                                      "--command", input.command.rawValue] + version,
                           purpose: "take the host lock", timeout: 30))
         if isDeploy {
             let env = inv.envFile
             let source = UploadSource(kind: .envFile, name: "env file", localPath: env?.path, keys: env?.keys ?? [], count: env?.keys.count ?? 0)
             steps.append(.upload(source, to: envPath(h), mode: "0600", purpose: "the release's environment"))
-            steps.append(call(h, "preflight", ["--version", lockVersion, "--pull"],
+            steps.append(call(h, "preflight", ["--version", targetVersion, "--pull"],
                               purpose: "check tools, rights and disk; pull the image", timeout: 900))
         } else {
-            steps.append(call(h, "preflight", ["--version", lockVersion], purpose: "check tools, rights and disk", timeout: 60))
+            steps.append(call(h, "preflight", ["--version", targetVersion], purpose: "check tools, rights and disk", timeout: 60))
         }
         return steps
     }
 
     func rollout(_ h: HostEntry) -> Step {
         if isDeploy {
-            return call(h, "deploy", ["--version", lockVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
+            return call(h, "deploy", ["--version", targetVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
                         purpose: "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout)
         }
         let to = input.rollbackTo.map { ["--to", $0] } ?? []
@@ -57,7 +59,7 @@ struct StepFactory {
     }
 
     func hook(_ h: HostEntry, _ argv: [String], _ phase: String) -> Step {
-        .run(ShellWords.join([script(h, "hook.sh"), "--config", conf(h), "--version", lockVersion, "--env-file", envPath(h), "--"] + argv),
+        .run(ShellWords.join([script(h, "hook.sh"), "--config", conf(h), "--version", targetVersion, "--env-file", envPath(h), "--"] + argv),
              script: "hook", purpose: "\(phase) hook inside the new image", timeoutSeconds: nil)
     }
 
