@@ -86,3 +86,25 @@ import Testing
         #expect(missing?.message.contains("known: production, staging") == true)
     }
 }
+
+@Suite struct ExampleInventoryTests {
+    /// The shipped example loads from disk (real I/O through `load`).
+    @Test func exampleLoads() throws {
+        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let path = repo.appendingPathComponent("inventory/production.example.yml").path
+        let inv = try InventoryLoader.load(path: path, context: Fixture.context)
+        #expect(inv.environment == "production.example")
+        #expect(inv.hosts.map(\.name) == ["web1", "web2", "web3", "web4"])
+        #expect(inv.envFile?.keys == ["DATABASE_URL", "SECRET_KEY", "LOG_LEVEL"])
+        #expect(inv.hooks.afterRollout == ["pytest", "tests/smoke"])
+        #expect(try selectHosts(inv, patterns: ["tag:us"]).map(\.name) == ["web3", "web4"])
+    }
+
+    /// The lab's inventory (scripts/lab/lib/inventory.sh), when a lab is up.
+    @Test func labInventoryLoadsWhenPresent() throws {
+        let path = "/tmp/fleet-lab/inventory/lab.yml"
+        guard FileManager.default.fileExists(atPath: path) else { return }
+        let inv = try InventoryLoader.load(path: path, context: Fixture.context)
+        #expect(inv.rootDir(for: "web1").hasSuffix("/hosts/web1/opt"))
+    }
+}
