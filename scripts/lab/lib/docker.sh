@@ -26,6 +26,9 @@ docker_start() {
     --data-root "$LAB_DATA/docker-web$i" --exec-root "$LAB_RUN/exec-web$i" \
     -H "unix://$(docker_sock "$i")" --pidfile "$(docker_pidfile "$i")" --group docker \
     --shutdown-timeout 3 >> "$dir/dockerd.log" 2>&1 < /dev/null &
+  # setsid and nsenter exec dockerd, so $! is dockerd's pid: recorded at once, so an interrupted `up`
+  # leaves nothing that `down` cannot find (dockerd writes its own --pidfile only later).
+  echo "$!" > "$LAB_RUN/launch-web$i.pid"
 }
 
 docker_wait() {
@@ -81,11 +84,11 @@ docker_unmount_all() {
 # docker_down_all: stop every lab dockerd (TERM all, then wait), then clean their roots.
 docker_down_all() {
   local f pid
-  for f in "$LAB_RUN"/docker-web*.pid; do
+  for f in "$LAB_RUN"/docker-web*.pid "$LAB_RUN"/launch-web*.pid; do
     [[ -e $f ]] || continue
     if pid=$(pid_alive "$f" dockerd); then kill -TERM "$pid" 2>/dev/null || true; fi
   done
-  for f in "$LAB_RUN"/docker-web*.pid; do
+  for f in "$LAB_RUN"/docker-web*.pid "$LAB_RUN"/launch-web*.pid; do
     [[ -e $f ]] || continue
     kill_pidfile "$f" dockerd 150
   done

@@ -3,7 +3,8 @@
 # fleet inventories for the lab. Paths inside are relative to the inventory file.
 # To extend the lab inventory (paths, nginx, rollout keys...), edit inventory_lab_body only.
 
-# The part of the lab inventory above `hosts:`. One place to add keys for deploys.
+# The part of the lab inventory above `hosts:`. One place to add keys for deploys. The paths match the
+# folders `up --servers` makes ({host} is the host's name, web1 ...); without --servers they are unused.
 inventory_lab_body() {
   cat <<YAML
 app: $LAB_APP
@@ -13,6 +14,14 @@ ssh:
   identity_files: [../client/id_ed25519]
   known_hosts: ../known_hosts
   connect_timeout: 5s
+paths:
+  root: $LAB/hosts/{host}/opt
+  state: $LAB/hosts/{host}/state
+nginx:
+  upstream_file: $LAB/hosts/{host}/nginx/fleet-$LAB_APP.conf
+  upstream_name: fleet_$LAB_APP
+  conf: $LAB/hosts/{host}/nginx/nginx.conf
+  url: http://127.0.0.1:80
 YAML
 }
 

@@ -43,6 +43,8 @@ http {
         server_name web$i;
         location / {
             proxy_pass http://fleet_$LAB_APP;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
             proxy_set_header Host \$host;
             proxy_set_header X-Real-IP \$remote_addr;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
