@@ -5,10 +5,14 @@
 
 ACCESS_SUDOERS=/etc/sudoers.d/fleetlab
 
-access_up() {
-  local n=$1 i conf d tmp
+# The docker group must exist before the daemons start (their sockets belong to it).
+access_group() {
   getent group docker >/dev/null || groupadd --system docker
   usermod -aG docker "$LAB_USER"
+}
+
+access_up() {
+  local n=$1 i conf d tmp
   tmp=$(mktemp)
   {
     echo "# fleet lab: $LAB_USER may test and reload the lab's nginx instances only (scripts/lab/lab.sh)"

@@ -6,6 +6,7 @@
 servers_up() {
   local n=$1 i
   need_tools docker dockerd docker-registry nginx nsenter setsid curl visudo tar
+  access_group
   registry_up
   for ((i = 1; i <= n; i++)); do
     docker_start "$i"
