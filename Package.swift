@@ -37,7 +37,7 @@ let package = Package(
             dependencies: ["FleetCore", "SSHEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "fleet", dependencies: ["FleetCLI"]),
-        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"]),
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Golden"]),
         .testTarget(name: "SSHEngineTests", dependencies: ["SSHEngine"]),
         .testTarget(name: "FleetCLITests", dependencies: ["FleetCLI", "FleetCore"]),
     ],

@@ -1,0 +1,48 @@
+import FleetCore
+import Foundation
+@testable import FleetCLI
+
+enum Lab {
+    static let dir = ProcessInfo.processInfo.environment["FLEET_LAB_DIR"] ?? "/tmp/fleet-lab"
+}
+
+/// Collects what a command prints.
+final class Captured: @unchecked Sendable {
+    private let lock = NSLock()
+    private var outText = ""
+    private var errText = ""
+    var out: String { lock.lock(); defer { lock.unlock() }; return outText }
+    var err: String { lock.lock(); defer { lock.unlock() }; return errText }
+
+    func context(cwd: String = FileManager.default.currentDirectoryPath, environment: [String: String] = [:],
+                 transport: @escaping @Sendable () -> any Transport = { SSHTransport(agentSocket: nil) }) -> CommandContext {
+        CommandContext(
+            out: { text in self.lock.lock(); self.outText += text; self.lock.unlock() },
+            err: { text in self.lock.lock(); self.errText += text; self.lock.unlock() },
+            environment: environment, currentDirectory: cwd, isTerminal: false, makeTransport: transport)
+    }
+}
+
+/// A temporary folder with an inventory file in it.
+func writeInventory(_ yaml: String, name: String = "test.yml") throws -> String {
+    let folder = NSTemporaryDirectory() + "fleet-cli-\(UInt32.random(in: 0...UInt32.max))"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    let path = folder + "/" + name
+    try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+    return path
+}
+
+/// The lab inventory's ssh section with absolute paths, and extra hosts lines.
+func labInventory(hosts: String, connectTimeout: String = "5s", knownHosts: String = Lab.dir + "/known_hosts") -> String {
+    """
+    app: demo
+    image: 10.77.0.1:5000/demo
+    ssh:
+      user: root
+      identity_files: [\(Lab.dir)/client/id_ed25519]
+      known_hosts: \(knownHosts)
+      connect_timeout: \(connectTimeout)
+    hosts:
+    \(hosts)
+    """
+}

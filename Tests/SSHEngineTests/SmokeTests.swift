@@ -1,3 +1,0 @@
-import Testing
-@testable import SSHEngine
-@Test func policyNames() { #expect(HostKeyPolicy(rawValue: "accept-new") == .acceptNew) }
