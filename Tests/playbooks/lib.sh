@@ -65,23 +65,19 @@ json_valid() { printf '%s' "$JSON" | jq -e 'type == "object" and has("script") a
 upload_env() {
   as_user "umask 077; mkdir -p $HOST_R/incoming; cat > $HOST_R/incoming/$1.env" <"$ENV_LOCAL"
 }
-deploy() { # deploy NAME VERSION [ARGS]
-  local name=$1 v=$2
+deploy() { # deploy NAME VERSION [ARGS]: upload the env file and deploy, in one SSH session
+  local name=$1 v=$2 env=$HOST_R/incoming/$2.env
   shift 2
-  upload_env "$v"
-  run_script "$name" deploy.sh --version "$v" --env-file "$HOST_R/incoming/$v.env" "$@"
+  RC=0
+  as_user "umask 077; mkdir -p $HOST_R/incoming; cat > $env && $HOST_R/bin/deploy.sh --config $HOST_R/fleet.conf --version $v --env-file $env $*" \
+    <"$ENV_LOCAL" >"$HOST_OUT/$name.out" 2>"$HOST_OUT/$name.err" || RC=$?
+  JSON=$(tail -n 1 "$HOST_OUT/$name.out")
+  say "deploy.sh --version $v $* -> $RC $(printf '%s' "$JSON" | cut -c1-160)"
 }
 
 # served_version: what nginx serves on the host address.
 served_version() { curl -s --max-time 3 "http://$HOST_ADDR/version" || true; }
 served_health() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$HOST_ADDR/health" || true; }
-nginx_t() { # nginx -t as the deploy user would run it
-  if [[ $HOST_USER == root ]]; then
-    as_root "nginx -t -q -c $HOST_DIR/nginx/nginx.conf"
-  else
-    as_user "sudo -n /usr/sbin/nginx -t -q -c $HOST_DIR/nginx/nginx.conf"
-  fi
-}
 
 # --- load ------------------------------------------------------------------------------------------
 load_start() { # load_start NAME [SECONDS]: load.py against the host's nginx, bounded (120 s)
@@ -110,7 +106,7 @@ switch_window() {
 # ps_sampler_start: sample every process's argv on the host every 50 ms (bounded: 40 s).
 ps_sampler_start() {
   # shellcheck disable=SC2016 # expanded by the host's shell
-  as_root 'for i in $(seq 800); do ps -eo args=; sleep 0.05; done' >"$HOST_OUT/ps-$1.txt" 2>/dev/null &
+  as_user 'for i in $(seq 800); do ps -eo args=; sleep 0.05; done' >"$HOST_OUT/ps-$1.txt" 2>/dev/null &
   PS_PID=$!
 }
 ps_sampler_stop() { kill "$PS_PID" 2>/dev/null || true; wait "$PS_PID" 2>/dev/null || true; }
@@ -121,17 +117,22 @@ no_secret() { ! grep -qF -f "$SECRET_PATTERN" -- "$@" 2>/dev/null; }
 # host_reset: a clean host for this suite (as root): no demo containers, empty state, scripts and
 # fleet.conf uploaded as the deploy user, the upstream file back at the lab's first version.
 host_reset() {
-  as_root "DOCKER_HOST=unix:///run/fleetlab/docker-$HOST_NAME.sock docker rm -f demo-blue demo-green >/dev/null 2>&1;
-    rm -rf $HOST_DIR/state/* $HOST_DIR/state/.[!.]* $HOST_R/bin $HOST_R/incoming $HOST_R/fleet.conf;
-    chown fleetlab:fleetlab $HOST_DIR/state $HOST_R; true"
-  as_root "printf 'upstream fleet_demo {\n    server 127.0.0.1:8080;\n}\n' > $HOST_DIR/nginx/fleet-demo.conf.pbtmp &&
-    chown fleetlab:fleetlab $HOST_DIR/nginx/fleet-demo.conf.pbtmp && mv -f $HOST_DIR/nginx/fleet-demo.conf.pbtmp $HOST_DIR/nginx/fleet-demo.conf &&
-    nginx -s reload -c $HOST_DIR/nginx/nginx.conf"
-  as_user "mkdir -p $HOST_R/bin $HOST_R/incoming && chmod 0700 $HOST_R/incoming"
-  scp -q -i "$KEY" -o UserKnownHostsFile="$KH" -o StrictHostKeyChecking=yes -o BatchMode=yes \
-    -o LogLevel=ERROR "$REPO"/playbooks/*.sh "$HOST_OUT/fleet.conf" "$HOST_USER@$HOST_ADDR:$HOST_R/bin/"
-  as_user "mv $HOST_R/bin/fleet.conf $HOST_R/fleet.conf && chmod 0755 $HOST_R/bin/*.sh"
+  local reset="docker rm -f demo-blue demo-green >/dev/null 2>&1;
+    rm -rf $HOST_DIR/state/* $HOST_DIR/state/.[!.]* $HOST_R/bin $HOST_R/incoming $HOST_R/test $HOST_R/fleet.conf &&
+    printf 'upstream fleet_demo {\n    server 127.0.0.1:8080;\n}\n' > $HOST_DIR/nginx/.fleet-demo.conf.pbtmp &&
+    mv -f $HOST_DIR/nginx/.fleet-demo.conf.pbtmp $HOST_DIR/nginx/fleet-demo.conf"
+  # As the deploy user (root logins can be slow here); root only for what an earlier root run left.
+  if ! as_user "$reset"; then
+    as_root "chown -R fleetlab:fleetlab $HOST_DIR/state $HOST_R $HOST_DIR/nginx/fleet-demo.conf" || return 1
+    as_user "$reset" || return 1
+  fi
+  as_user "$(nginx_sudo) -s reload -c $HOST_DIR/nginx/nginx.conf" || return 1
+  as_user "mkdir -p $HOST_R/bin $HOST_R/incoming $HOST_R/test && chmod 0700 $HOST_R/incoming"
+  scp -q "${SSH_OPTS[@]}" "$REPO"/playbooks/*.sh "$HOST_OUT/fleet.conf" "$HOST_USER@$HOST_ADDR:$HOST_R/bin/"
+  scp -q "${SSH_OPTS[@]}" "$HERE/host-check.sh" "$HOST_USER@$HOST_ADDR:$HOST_R/test/"
+  as_user "mv $HOST_R/bin/fleet.conf $HOST_R/fleet.conf && chmod 0755 $HOST_R/bin/*.sh $HOST_R/test/*.sh"
 }
+nginx_sudo() { if [[ $HOST_USER == root ]]; then printf nginx; else printf 'sudo -n /usr/sbin/nginx'; fi; }
 
 write_conf() { # the fleet.conf of this lab host, as the plan renders it
   cat >"$HOST_OUT/fleet.conf" <<CONF
@@ -156,7 +157,3 @@ TEXTFILE_DIR=
 CONF
 }
 
-# remote_pid_alive PIDFILE: the remote script's pid (from the file it wrote) still runs.
-remote_pid_alive() {
-  as_root "p=\$(cat $1 2>/dev/null) && [ -n \"\$p\" ] && kill -0 \"\$p\" 2>/dev/null"
-}

@@ -89,6 +89,7 @@ suite() {
   run_script final-status status.sh
   check "finally: healthy, one release served, no lock" \
     eq "$(jget '[.health, (.lock.host|tostring), (.lock.fleet|tostring)] | join(",")')" healthy,null,null
+  touch "$HOST_OUT/done"
 }
 
 USERS=${PB_USERS:-root fleetlab}
@@ -101,6 +102,9 @@ for u in $USERS; do
   ((i <= N)) || i=$((N - 1))
 done
 for p in "${pids[@]}"; do wait "$p" || true; done
+for d in "$OUT"/web*-*/; do
+  [[ -f $d/done ]] || printf 'FAIL suite %s: ended early (see %slog)\n' "$(basename "$d")" "$d" >>"$d/results"
+done
 
 # Report: per-suite logs, the swap timings, the counts.
 for d in "$OUT"/web*-*/; do

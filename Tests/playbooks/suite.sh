@@ -145,13 +145,12 @@ t_hook() {
 
 t_secrets_sweep() {
   check "no secret in any script output" no_secret "$HOST_OUT"/*.out "$HOST_OUT"/*.err
-  as_root "cat $HOST_DIR/state/current $HOST_DIR/state/previous $HOST_DIR/state/history $HOST_DIR/state/releases/*/release 2>/dev/null" \
+  as_user "cat $HOST_DIR/state/current $HOST_DIR/state/previous $HOST_DIR/state/history $HOST_DIR/state/releases/*/release 2>/dev/null" \
     >"$HOST_OUT/state-dump.txt"
   check "no secret in the state files (only in the 0600 env copies)" no_secret "$HOST_OUT/state-dump.txt"
-  as_root "DOCKER_HOST=unix:///run/fleetlab/docker-$HOST_NAME.sock; export DOCKER_HOST;
-    for c in demo-blue demo-green; do docker inspect -f '{{json .Path}} {{json .Args}} {{json .Config.Cmd}} {{json .Config.Entrypoint}} {{json .Config.Labels}}' \$c 2>/dev/null; done" \
+  as_user "for c in demo-blue demo-green; do docker inspect -f '{{json .Path}} {{json .Args}} {{json .Config.Cmd}} {{json .Config.Entrypoint}} {{json .Config.Labels}}' \$c 2>/dev/null; done" \
     >"$HOST_OUT/docker-argv.txt"
   check "no secret in the containers' command lines or labels" no_secret "$HOST_OUT/docker-argv.txt"
   check "the env file's values did reach the container (Config.Env has the key)" \
-    as_root "DOCKER_HOST=unix:///run/fleetlab/docker-$HOST_NAME.sock docker inspect -f '{{json .Config.Env}}' demo-green demo-blue 2>/dev/null | grep -q SECRET_TOKEN="
+    as_user "docker inspect -f '{{json .Config.Env}}' demo-green demo-blue 2>/dev/null | grep -q SECRET_TOKEN="
 }
