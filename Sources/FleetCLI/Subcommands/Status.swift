@@ -1,0 +1,55 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+
+/// `fleet status`: every host's release, slot, health through nginx, lock and last deploy, in parallel.
+public struct Status: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Show every host's release, slot, health, lock and last deploy.",
+        discussion: """
+            Reads each host in parallel through status.sh (changes nothing but the uploaded scripts). \
+            Exit status: 0 when every host answered and is healthy through nginx, 1 otherwise, \
+            2 for a usage or inventory error.
+            Example: fleet status --env production --json
+            """
+    )
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var selection: HostSelectionOptions
+
+    @Flag(help: "Print one JSON object per host and nothing else.")
+    public var json = false
+
+    public init() {}
+
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    public func run(context: CommandContext) async throws -> Int32 {
+        let inventory: Inventory
+        let hosts: [HostEntry]
+        let playbooks: Playbooks
+        do {
+            inventory = try self.inventory.load(context)
+            hosts = try selection.select(from: inventory)
+            playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment)
+        } catch {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        let statuses = await StatusReader.read(inventory: inventory, hosts: hosts, transport: context.makeTransport(),
+                                               playbooks: playbooks)
+        if json {
+            for status in statuses { context.out(jsonLine(status) + "\n") }
+        } else {
+            context.out(HostStatus.table(statuses, now: Date()))
+            context.err(HostStatus.summary(statuses))
+            for status in statuses where !status.answered || !status.healthy {
+                context.err("\(status.host): \(status.error ?? "not healthy")\n")
+            }
+        }
+        return statuses.allSatisfy { $0.answered && $0.healthy } ? 0 : 1
+    }
+}

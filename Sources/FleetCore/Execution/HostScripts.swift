@@ -1,0 +1,186 @@
+import Foundation
+import SSHEngine
+
+/// Something that went wrong on one host, said for people: which host, what happened, what to do next.
+public struct HostFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public var host: String
+    public var message: String
+    /// True when the host was never reached (connection, host key, authentication).
+    public var unreachable: Bool
+
+    public init(host: String, message: String, unreachable: Bool = false) {
+        self.host = host
+        self.message = message
+        self.unreachable = unreachable
+    }
+
+    public var description: String { message.hasPrefix(host + ":") ? message : "\(host): \(message)" }
+}
+
+/// The host scripts of `playbooks/`, read once from this machine.
+public struct Playbooks: Sendable {
+    public struct File: Sendable, Equatable {
+        public var name: String
+        public var bytes: [UInt8]
+    }
+
+    /// The folder they were read from (absolute).
+    public var dir: String
+    /// Every `*.sh` of the folder, sorted by name.
+    public var files: [File]
+
+    /// The playbooks folder: `<inventory folder>/../playbooks`, else `$FLEET_PLAYBOOKS`; an error says where it looked.
+    public static func locate(inventoryFile: String, environment: [String: String]) throws -> String {
+        let beside = (((inventoryFile as NSString).deletingLastPathComponent as NSString)
+            .appendingPathComponent("../playbooks") as NSString).standardizingPath
+        if isPlaybooksFolder(beside) { return beside }
+        var looked = ["\(beside) (next to the inventory's folder)"]
+        if let env = environment["FLEET_PLAYBOOKS"], !env.isEmpty {
+            let dir = (env as NSString).standardizingPath
+            if isPlaybooksFolder(dir) { return dir }
+            looked.append("\(dir) ($FLEET_PLAYBOOKS)")
+        } else {
+            looked.append("$FLEET_PLAYBOOKS (not set)")
+        }
+        throw HostFailure(host: "playbooks", message:
+            "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: " and ")
+            + ". Run `fleet init` in your app repository, or set FLEET_PLAYBOOKS to the playbooks/ folder of fleet")
+    }
+
+    static func isPlaybooksFolder(_ dir: String) -> Bool {
+        FileManager.default.fileExists(atPath: dir + "/lib.sh") && FileManager.default.fileExists(atPath: dir + "/status.sh")
+    }
+
+    /// Reads every `*.sh` of the folder found by `locate`.
+    public static func load(inventoryFile: String, environment: [String: String]) throws -> Playbooks {
+        try load(dir: locate(inventoryFile: inventoryFile, environment: environment))
+    }
+
+    public static func load(dir: String) throws -> Playbooks {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sh") }.sorted()
+        let files = try names.map { name -> File in
+            guard let data = FileManager.default.contents(atPath: dir + "/" + name) else {
+                throw HostFailure(host: "playbooks", message: "cannot read the host script \(dir)/\(name); check its permissions")
+            }
+            return File(name: name, bytes: Array(data))
+        }
+        guard !files.isEmpty else { throw HostFailure(host: "playbooks", message: "no host scripts (*.sh) in \(dir)") }
+        return Playbooks(dir: dir, files: files)
+    }
+}
+
+/// What one host script said: its exit, its last JSON line, and its stderr for messages.
+public struct HostScriptOutput: Sendable {
+    public var exitStatus: Int32
+    public var signal: String?
+    /// The last line of stdout that is a JSON object (every host script prints one).
+    public var json: JSONValue?
+    public var stdout: String
+    public var stderr: String
+
+    public var succeeded: Bool { exitStatus == 0 && signal == nil }
+
+    /// What went wrong, for people: the script's own `error`, else its last stderr lines, else the exit code.
+    public var problem: String {
+        if let said = json?["error"]?.text { return said }
+        let tail = stderr.split(separator: "\n").suffix(3).joined(separator: " / ")
+        if let signal { return "killed by signal \(signal)" + (tail.isEmpty ? "" : ": \(tail)") }
+        return "exit \(exitStatus)" + (tail.isEmpty ? "" : ": \(tail)")
+    }
+}
+
+/// Puts the playbooks and `fleet.conf` on a host (the first steps of the plan's pre-flight), then runs scripts.
+public struct HostScripts: Sendable {
+    public var inventory: Inventory
+    public var playbooks: Playbooks
+
+    public init(inventory: Inventory, playbooks: Playbooks) {
+        self.inventory = inventory
+        self.playbooks = playbooks
+    }
+
+    public func root(_ host: String) -> String { inventory.rootDir(for: host) }
+    public func confPath(_ host: String) -> String { root(host) + "/fleet.conf" }
+    public func scriptPath(_ host: String, _ script: String) -> String { root(host) + "/bin/" + script }
+
+    /// The shell line that creates the app's folders, as the plan's pre-flight writes it.
+    public func folderCommand(_ host: String) -> String {
+        let r = root(host)
+        return "install -d -m 0755 \(ShellWords.quote(r)) \(ShellWords.quote(r + "/bin")) && install -d -m 0700 \(ShellWords.quote(r + "/incoming"))"
+    }
+
+    /// `ROOT/bin/SCRIPT --config ROOT/fleet.conf ARGS...`, every word quoted as needed.
+    public func commandLine(_ host: String, _ script: String, _ args: [String]) -> String {
+        ShellWords.join([scriptPath(host, script), "--config", confPath(host)] + args)
+    }
+
+    /// Creates ROOT, ROOT/bin (0755) and ROOT/incoming (0700), uploads every playbook to ROOT/bin (0755) and the
+    /// host's `fleet.conf` (0644). Safe to run again. Throws a `HostFailure` saying what failed and what to do.
+    public func install(on session: any HostSession) async throws {
+        let host = session.hostName
+        let folders = try await session.run(folderCommand(host), timeout: .seconds(30), stdin: [], onLine: nil)
+        guard folders.succeeded else {
+            let why = folders.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(folders.exitStatus)"
+            throw HostFailure(host: host, message:
+                "cannot create \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")
+        }
+        do {
+            for file in playbooks.files {
+                try await session.upload(file.bytes, to: scriptPath(host, file.name), mode: 0o755)
+            }
+            try await session.upload(Array(FleetConf.render(inventory, host: host).utf8), to: confPath(host), mode: 0o644)
+        } catch let error as SSHError {
+            throw HostFailure(host: host, message: "uploading the host scripts to \(root(host))/bin failed: \(error.message)"
+                + (error.hint.map { "; \($0)" } ?? ""), unreachable: error.isUnreachable)
+        }
+    }
+
+    /// Runs `ROOT/bin/SCRIPT --config ROOT/fleet.conf ARGS...` and parses its JSON line. Throws only when the
+    /// command could not run at all (connection lost, timeout).
+    public func run(_ script: String, _ args: [String], on session: any HostSession,
+                    timeout: Duration? = .seconds(60)) async throws -> HostScriptOutput {
+        let result = try await session.run(commandLine(session.hostName, script, args), timeout: timeout, stdin: [], onLine: nil)
+        return HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
+                                json: JSONValue.lastObject(in: result.stdoutText),
+                                stdout: result.stdoutText, stderr: result.stderrText)
+    }
+
+    /// Installs, then runs one script.
+    public func installAndRun(_ script: String, _ args: [String], on session: any HostSession,
+                              timeout: Duration? = .seconds(60)) async throws -> HostScriptOutput {
+        try await install(on: session)
+        return try await run(script, args, on: session, timeout: timeout)
+    }
+}
+
+/// Connects to every host (at most `parallel` at once), runs `body` on its session, closes it. Connection
+/// problems become an unreachable `HostFailure`; any other error a failure naming the host.
+public func onEachHost<Value: Sendable>(
+    _ hosts: [HostEntry], inventory: Inventory, transport: any Transport, parallel: Int? = nil,
+    _ body: @escaping @Sendable (HostEntry, any HostSession) async throws -> Value
+) async -> [Result<Value, HostFailure>] {
+    let settings = inventory.ssh
+    return await forEachHost(hosts, limit: parallel ?? settings.parallel) { host in
+        let session: any HostSession
+        do {
+            session = try await transport.connect(host, settings: settings)
+        } catch let error as SSHError {
+            return .failure(HostFailure(host: host.name, message: error.description, unreachable: true))
+        } catch {
+            return .failure(HostFailure(host: host.name, message: "\(error)", unreachable: true))
+        }
+        let result: Result<Value, HostFailure>
+        do {
+            result = .success(try await body(host, session))
+        } catch let failure as HostFailure {
+            result = .failure(failure)
+        } catch let error as SSHError {
+            result = .failure(HostFailure(host: host.name, message: error.description,
+                                          unreachable: error.isUnreachable || error.kind == .disconnected))
+        } catch {
+            result = .failure(HostFailure(host: host.name, message: "\(error)"))
+        }
+        await session.close()
+        return result
+    }
+}

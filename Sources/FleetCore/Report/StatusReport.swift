@@ -1,0 +1,169 @@
+import Foundation
+
+/// A lock record as the host scripts write it (`fleet.lock`, `host.holder`), with its age.
+public struct LockRecord: Sendable, Codable, Equatable {
+    public var who: String?
+    public var pid: Int?
+    public var command: String?
+    public var version: String?
+    public var runId: String?
+    public var startedAt: String?
+    /// Seconds since `startedAt`, when it parses.
+    public var ageSeconds: Int?
+
+    public init(who: String? = nil, pid: Int? = nil, command: String? = nil, version: String? = nil,
+                runId: String? = nil, startedAt: String? = nil, ageSeconds: Int? = nil) {
+        self.who = who
+        self.pid = pid
+        self.command = command
+        self.version = version
+        self.runId = runId
+        self.startedAt = startedAt
+        self.ageSeconds = ageSeconds
+    }
+
+    /// Nil for `null` or anything that is not an object.
+    public init?(_ json: JSONValue?, now: Date) {
+        guard let json, case .object = json else { return nil }
+        who = json["who"]?.text
+        pid = json["pid"]?.int
+        command = json["command"]?.text
+        version = json["version"]?.text
+        runId = json["run_id"]?.text
+        startedAt = json["started_at"]?.text ?? json["since"]?.text
+        ageSeconds = startedAt.flatMap(StatusFormat.parseTime).map { max(0, Int(now.timeIntervalSince($0))) }
+    }
+
+    /// "alice@laptop (pid 4242, deploy v2, run r-1), 5m ago"
+    public var summary: String {
+        var parts: [String] = []
+        if let pid { parts.append("pid \(pid)") }
+        let what = [command, version].compactMap { $0 }.joined(separator: " ")
+        if !what.isEmpty { parts.append(what) }
+        if let runId { parts.append("run \(runId)") }
+        var text = who ?? "someone"
+        if !parts.isEmpty { text += " (" + parts.joined(separator: ", ") + ")" }
+        if let ageSeconds { text += ", \(StatusFormat.age(ageSeconds)) ago" }
+        return text
+    }
+}
+
+/// One host's state as `status.sh` reports it, or why it could not be read.
+public struct HostStatus: Sendable, Codable, Equatable {
+    public var host: String
+    /// False when the host could not be reached or the script could not run.
+    public var answered: Bool
+    public var error: String?
+    public var current: String?
+    public var previous: String?
+    public var image: String?
+    /// blue or green: the live slot.
+    public var slot: String?
+    /// The live container: healthy, unhealthy, stopped, missing.
+    public var container: String?
+    /// HTTP status of the health path through nginx (0: no answer).
+    public var nginxStatus: Int?
+    /// Answered, and the health path through nginx gives the inventory's `health.status`.
+    public var healthy: Bool
+    /// The fleet lock record on this host, if one is held.
+    public var lock: LockRecord?
+    /// A host script running right now (it holds the host lock).
+    public var running: LockRecord?
+    public var deployedAt: String?
+    public var deployedBy: String?
+
+    public init(host: String, error: String) {
+        self.host = host
+        self.answered = false
+        self.error = error
+        self.healthy = false
+    }
+
+    /// From `status.sh`'s JSON line.
+    public init(host: String, json: JSONValue, expectedStatus: Int, now: Date) {
+        self.host = host
+        answered = true
+        current = json["current"]?["version"]?.text
+        previous = json["previous"]?["version"]?.text
+        image = json["current"]?["image"]?.text
+        slot = json["slot"]?.text ?? json["upstream"]?["slot"]?.text
+        container = json["health"]?.text
+        nginxStatus = json["nginx"]?["status"]?.int
+        healthy = nginxStatus == expectedStatus
+        lock = LockRecord(json["lock"]?["fleet"], now: now)
+        running = LockRecord(json["lock"]?["host"], now: now)
+        deployedAt = json["deployed_at"]?.text
+        deployedBy = json["deployed_by"]?.text
+        if !healthy {
+            error = "health through nginx answered \(nginxStatus.map(String.init) ?? "nothing") (expected \(expectedStatus))"
+                + (current == nil ? "; no release deployed yet" : "")
+        }
+    }
+}
+
+/// Table and time formatting shared by status, lock, verify and history.
+public enum StatusFormat {
+    /// "45s", "12m", "3h05m", "2d04h".
+    public static func age(_ seconds: Int) -> String {
+        switch seconds {
+        case ..<60: return "\(seconds)s"
+        case ..<3600: return "\(seconds / 60)m"
+        case ..<86_400: return String(format: "%dh%02dm", seconds / 3600, seconds % 3600 / 60)
+        default: return String(format: "%dd%02dh", seconds / 86_400, seconds % 86_400 / 3600)
+        }
+    }
+
+    /// Parses `2026-11-27T10:40:00Z` (the host scripts' `date -u` form), with or without fractions.
+    public static func parseTime(_ text: String) -> Date? {
+        let plain = ISO8601DateFormatter()
+        if let date = plain.date(from: text) { return date }
+        let fractional = ISO8601DateFormatter()
+        fractional.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return fractional.date(from: text)
+    }
+
+    /// Left-aligned columns separated by two spaces; the last column is not padded.
+    public static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        var widths = [Int](repeating: 0, count: header.count)
+        for row in all { for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) } }
+        return all.map { row in
+            row.enumerated().map { i, cell in
+                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension HostStatus {
+    /// The table for people: one row per host; unreachable hosts show their error.
+    public static func table(_ statuses: [HostStatus], now: Date) -> String {
+        let rows = statuses.map { s -> [String] in
+            guard s.answered else { return [s.host, "-", "-", "-", "UNREACHABLE", "-", s.error ?? ""] }
+            let health = s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
+            var lock = s.lock.map { "held by " + $0.summary } ?? "-"
+            if let running = s.running { lock += "; running: " + running.summary }
+            var last = s.deployedAt ?? "-"
+            if let at = s.deployedAt, let date = StatusFormat.parseTime(at) {
+                last += " (\(StatusFormat.age(max(0, Int(now.timeIntervalSince(date))))) ago)"
+            }
+            if let by = s.deployedBy { last += " by \(by)" }
+            return [s.host, s.current ?? "none", s.previous ?? "-", s.slot ?? "-", health, lock, last]
+        }
+        return StatusFormat.table(["HOST", "RELEASE", "PREVIOUS", "SLOT", "HEALTH", "LOCK", "LAST DEPLOY"], rows)
+    }
+
+    /// One line for the end: how many answered, healthy, locked.
+    public static func summary(_ statuses: [HostStatus]) -> String {
+        let unreachable = statuses.filter { !$0.answered }.count
+        let failing = statuses.filter { $0.answered && !$0.healthy }.count
+        let locked = statuses.filter { $0.lock != nil }.count
+        let versions = Set(statuses.compactMap(\.current)).sorted()
+        var text = "\(statuses.count) hosts: \(statuses.count - unreachable - failing) healthy"
+        if failing > 0 { text += ", \(failing) failing health" }
+        if unreachable > 0 { text += ", \(unreachable) unreachable" }
+        if locked > 0 { text += ", \(locked) locked (see `fleet lock status`)" }
+        if !versions.isEmpty { text += "; releases: " + versions.joined(separator: ", ") }
+        return text + "\n"
+    }
+}
