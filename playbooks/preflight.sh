@@ -33,7 +33,11 @@ done
 
 if command -v docker >/dev/null 2>&1; then
   if ! out=$(docker version -f '{{.Server.Version}}' 2>&1); then
-    miss "user $ME cannot use docker ($(printf '%s' "$out" | tail -n 1)): add it to the docker group (usermod -aG docker $ME) and log in again"
+    if ((EUID != 0)) && ! id -Gn | grep -qw docker; then
+      miss "user $ME cannot use docker ($(printf '%s' "$out" | tail -n 1)): add it to the docker group (usermod -aG docker $ME) and log in again"
+    else
+      miss "the docker daemon does not answer at ${DOCKER_HOST:-unix:///var/run/docker.sock} ($(printf '%s' "$out" | tail -n 1)): start it (systemctl start docker) or fix DOCKER_HOST"
+    fi
   fi
 fi
 

@@ -113,7 +113,7 @@ if nginx_run -T && [[ $NGINX_OUT != *"# configuration file $CFG_UPSTREAM_FILE:"*
   die 16 "nginx does not include $CFG_UPSTREAM_FILE: add 'include $CFG_UPSTREAM_FILE;' to the http block of ${CFG_NGINX_CONF:-/etc/nginx/nginx.conf}"
 fi
 if ! nginx_run -s reload; then
-  nginx_run || die 16 "nginx does not run and does not start: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
+  (umask 022; nginx_run) || die 16 "nginx does not run and does not start: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
   changed "started nginx"
 fi
 out=""
