@@ -83,13 +83,15 @@ served_health() { curl -s -o /dev/null -w '%{http_code}' --max-time 3 "http://$H
 load_start() { # load_start NAME [SECONDS]: load.py against the host's nginx, bounded (120 s)
   python3 "$LOAD_PY" "$HOST_ADDR" --seconds "${2:-120}" --interval 0.01 --timeout 2 >"$HOST_OUT/load-$1.json" 2>&1 &
   LOAD_PID=$!
-  sleep 0.5
+  sleep 1 # python's start; a SIGTERM before its handler is installed would lose the summary
 }
 load_stop() { # load_stop NAME: stop it and read its summary into LOAD
   sleep 0.5
   kill -TERM "$LOAD_PID" 2>/dev/null || true
   wait "$LOAD_PID" 2>/dev/null || true
-  LOAD=$(jq -c --arg h "$HOST_ADDR" '.hosts[$h]' "$HOST_OUT/load-$1.json" 2>/dev/null || echo '{}')
+  LOAD=$(jq -c --arg h "$HOST_ADDR" '.hosts[$h] // {}' "$HOST_OUT/load-$1.json" 2>/dev/null) || LOAD=""
+  [[ -n $LOAD ]] || LOAD='{}'
+
   say "load $1: $(printf '%s' "$LOAD" | jq -c '{total, failed, versions_seen, switches, errors}')"
 }
 lget() { printf '%s' "$LOAD" | jq -r "$1" 2>/dev/null; }

@@ -43,7 +43,7 @@ swap_under_load() {
   ps_sampler_stop
   load_stop "$name"
   check "$name: exit 0" eq "$RC" 0
-  check "$name: zero failed requests under load" eq "$(lget .failed)/$(( $(lget .total) > 50 ))" 0/1
+  check "$name: zero failed requests under load" eq "$(lget .failed)/$(( $(lget '.total // 0') > 50 ))" 0/1
   check "$name: versions seen $from then $to" eq "$(lget '.versions_seen | join(",")')" "$from,$to"
   check "$name: the switch settles within 1 s (one switch each way)" \
     awk -v w="$(switch_window)" 'BEGIN { exit !(w < 1.0) }'
