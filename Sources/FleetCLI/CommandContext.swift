@@ -14,6 +14,8 @@ public struct CommandContext: Sendable {
     public var isTerminal: Bool
     /// Opens sessions to hosts.
     public var makeTransport: @Sendable () -> any Transport
+    /// Routes SIGINT/SIGTERM to a rollout's interrupt (the live context does; tests call `request` themselves).
+    public var trapSignals: @Sendable (Interrupt) -> Void = { _ in }
 
     public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
                 environment: [String: String], currentDirectory: String, isTerminal: Bool,
@@ -26,10 +28,10 @@ public struct CommandContext: Sendable {
         self.makeTransport = makeTransport
     }
 
-    /// The real world: stdout, stderr, the process environment, libssh2.
+    /// The real world: stdout, stderr, the process environment, libssh2, signals.
     public static func live() -> CommandContext {
         let environment = ProcessInfo.processInfo.environment
-        return CommandContext(
+        var context = CommandContext(
             out: { text in FileHandle.standardOutput.write(Data(text.utf8)) },
             err: { text in FileHandle.standardError.write(Data(text.utf8)) },
             environment: environment,
@@ -37,6 +39,8 @@ public struct CommandContext: Sendable {
             isTerminal: isatty(STDOUT_FILENO) == 1,
             makeTransport: { SSHTransport(agentSocket: environment["SSH_AUTH_SOCK"]) }
         )
+        context.trapSignals = { interrupt in SignalTrap.install(interrupt) }
+        return context
     }
 
     /// Colour only on a terminal, and never when NO_COLOR is set (https://no-color.org).
@@ -46,4 +50,28 @@ public struct CommandContext: Sendable {
 /// The context commands run with. Tests replace it before calling a command's `run(context:)` directly.
 public enum Live {
     public static func context() -> CommandContext { CommandContext.live() }
+}
+
+/// The first SIGINT or SIGTERM asks the rollout to stop gracefully (no new host starts, hosts in flight finish,
+/// locks are released, exit 130); a second one exits at once.
+enum SignalTrap {
+    nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
+
+    static func install(_ interrupt: Interrupt) {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler {
+                if interrupt.requested != nil {
+                    FileHandle.standardError.write(Data("fleet: interrupted again, leaving now; locks may remain (fleet lock status)\n".utf8))
+                    exit(130)
+                }
+                let name = number == SIGINT ? "SIGINT" : "SIGTERM"
+                interrupt.request("interrupted by \(name)")
+                FileHandle.standardError.write(Data("fleet: \(name): no new host starts; hosts in flight finish, then locks are released (again to leave at once)\n".utf8))
+            }
+            source.resume()
+            sources.append(source)
+        }
+    }
 }

@@ -1,0 +1,18 @@
+import ArgumentParser
+
+/// Options shared by `fleet plan`, `fleet deploy` and `fleet rollback`.
+public struct RolloutOptions: ParsableArguments, Sendable {
+    @Flag(help: "Redeploy hosts the probe finds already on the version.")
+    public var force = false
+
+    @Flag(name: .customLong("rollback-on-failure"), help: "When the rollout halts, return the hosts this run updated to their previous release.")
+    public var rollbackOnFailure = false
+
+    @Flag(name: .customLong("skip-unreachable"), help: "Leave out hosts that cannot be reached in pre-flight (and say which) instead of stopping.")
+    public var skipUnreachable = false
+
+    @Flag(help: "Print newline-delimited JSON events and the final report instead of text.")
+    public var json = false
+
+    public init() {}
+}

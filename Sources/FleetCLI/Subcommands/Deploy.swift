@@ -1,0 +1,102 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+
+/// `fleet deploy`: the rolling blue/green rollout of one version to every targeted host.
+public struct Deploy: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Deploy VERSION to every targeted host: pre-flight everywhere, then batches, blue/green behind nginx.",
+        discussion: """
+            Exit status: 0 all done; 1 a host failed (the rollout halted, or finished within max_failures); \
+            2 usage or inventory error; 3 lock held; 4 pre-flight failed, nothing changed; 130 interrupted.
+            """
+    )
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var rollout: RolloutOptions
+
+    @Flag(name: .customLong("dry-run"), help: "Print the plan (as `fleet plan` does) and change nothing.")
+    public var dryRun = false
+
+    @Flag(help: "With --dry-run: read each host's current release first (read-only).")
+    public var probe = false
+
+    @Flag(name: .customLong("retry-failed"), help: "Only the hosts that failed, were unreachable or did not start in the last run.")
+    public var retryFailed = false
+
+    @Argument(help: "The version to deploy (the image tag).")
+    public var version: String
+
+    public init() {}
+
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    public func run(context: CommandContext) async throws -> Int32 {
+        let built: BuiltPlan
+        do {
+            var only: [String]?
+            if retryFailed {
+                let loaded = try inventory.load(context)
+                only = try RolloutSupport.hostsToRetry(loaded)
+                context.err("retrying \(only!.count) host\(only!.count == 1 ? "" : "s") of the last run: \(only!.joined(separator: ", "))\n")
+            }
+            built = try await RolloutSupport.buildPlan(context: context, inventory: inventory, selection: selection,
+                                                       rollout: rollout, command: .deploy, version: version,
+                                                       rollbackTo: nil, probe: probe && dryRun, onlyHosts: only)
+        } catch let error as InventoryError {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        if dryRun {
+            context.out(rollout.json ? PlanRenderer.json(built.plan) + "\n" : PlanRenderer.text(built.plan))
+            return 0
+        }
+        return await RolloutSupport.execute(built, context: context, rollout: rollout)
+    }
+}
+
+extension RolloutSupport {
+    /// Runs a plan, records it, prints the recap (or the JSON report), and returns fleet's exit code.
+    static func execute(_ built: BuiltPlan, context: CommandContext, rollout: RolloutOptions) async -> Int32 {
+        let files: UploadFiles
+        do {
+            files = try UploadFiles(plan: built.plan, inventory: built.inventory)
+        } catch {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        let interrupt = Interrupt()
+        context.trapSignals(interrupt)
+        let executor = Executor(plan: built.plan, settings: built.inventory.ssh, transport: context.makeTransport(),
+                                files: files, interrupt: interrupt, skipUnreachable: rollout.skipUnreachable,
+                                onEvent: printer(context, json: rollout.json))
+        let report = await executor.run()
+        do {
+            try History.write(report)
+        } catch {
+            context.err("warning: could not record the run in the history folder: \(error)\n")
+        }
+        if rollout.json {
+            context.out("{\"event\":\"report\",\"report\":\(report.json())}\n")
+        } else {
+            context.err(Recap.text(report, color: context.useColor))
+        }
+        return report.exitCode
+    }
+
+    /// The hosts to run again: failed, unreachable or not started in the last recorded run.
+    static func hostsToRetry(_ inventory: Inventory) throws -> [String] {
+        guard let last = History.list(inventory: inventory.file, environment: inventory.environment).last else {
+            throw InventoryError(file: inventory.file, message: "--retry-failed: no earlier run of \(inventory.environment) is recorded in \(History.folder(inventory: inventory.file, environment: inventory.environment))")
+        }
+        let hosts = last.hosts.filter { [.failed, .unreachable, .notStarted].contains($0.outcome) }.map(\.host)
+        if hosts.isEmpty {
+            throw InventoryError(file: inventory.file, message: "--retry-failed: the last run (\(last.runId)) left no failed host")
+        }
+        return hosts
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import SSHEngine
+
+/// The executor's bookkeeping: one session per host (opened once, reused for every step), and each host's
+/// report as the run goes.
+actor RunState {
+    private var sessions: [String: any HostSession] = [:]
+    private var records: [String: HostReport] = [:]
+    private let order: [String]
+    private(set) var started: Set<String> = []
+    private(set) var lockHeld: [(host: String, message: String)] = []
+    private(set) var failureCount = 0
+
+    init(hosts: [String]) {
+        order = hosts
+        for host in hosts { records[host] = HostReport(host: host, outcome: .notStarted, phase: "") }
+    }
+
+    /// The host's session, connecting on first use. Host keys are checked there.
+    func session(for host: String, plan: Plan, transport: any Transport, settings: SSHSettings) async throws -> any HostSession {
+        started.insert(host)
+        if let session = sessions[host] { return session }
+        guard let entry = plan.hosts.first(where: { $0.name == host }) else {
+            throw SSHError(.connect, host: host, "not in the plan")
+        }
+        let target = HostEntry(name: entry.name, address: entry.address, port: entry.port, user: entry.user)
+        let session = try await transport.connect(target, settings: settings)
+        sessions[host] = session
+        return session
+    }
+
+    /// False once a host failed or was unreachable: no further stage touches it (but its lock is released).
+    func usable(_ host: String) -> Bool {
+        guard let outcome = records[host]?.outcome else { return false }
+        return outcome != .failed && outcome != .unreachable
+    }
+
+    func unreachable(_ host: String, error: String) {
+        records[host]?.outcome = .unreachable
+        records[host]?.phase = "connect"
+        records[host]?.error = error
+        started.remove(host)
+    }
+
+    func fail(_ host: String, phase: String, exitCode: Int32?, error: String, lines: [String], batch: Int? = nil,
+              lost: Bool = false) {
+        guard var record = records[host] else { return }
+        if record.outcome != .failed && phase != "pre-flight" { failureCount += 1 }
+        record.outcome = .failed
+        record.phase = phase
+        record.exitCode = exitCode
+        record.error = error
+        record.lastLines = lines
+        if let batch { record.batch = batch }
+        records[host] = record
+        if lost { sessions[host] = nil }
+    }
+
+    func lockHeld(_ host: String, message: String) {
+        lockHeld.append((host, message))
+    }
+
+    func updated(_ host: String, batch: Int?, result: ScriptResult?, ms: Int) {
+        let unchanged = result?.fields["changed"] == "false"
+        records[host]?.outcome = unchanged ? .skipped : .updated
+        if unchanged { records[host]?.lastLines = ["already on \(result?.fields["version"] ?? "the target"), healthy"] }
+        records[host]?.phase = "done"
+        records[host]?.batch = batch
+        records[host]?.durationMs = ms
+        records[host]?.from = result?.fields["previous"]
+        records[host]?.to = result?.fields["version"]
+    }
+
+    func rolledBack(_ host: String) {
+        records[host]?.outcome = .rolledBack
+        records[host]?.phase = "undo"
+    }
+
+    func notStarted(_ host: String) {
+        if records[host]?.outcome == .notStarted { records[host]?.phase = "not started" }
+    }
+
+    func hosts(with outcome: HostOutcome) -> [String] {
+        order.filter { records[$0]?.outcome == outcome }
+    }
+
+    func report(_ host: String) -> HostReport {
+        records[host] ?? HostReport(host: host, outcome: .notStarted, phase: "")
+    }
+
+    func reports(skipped: [SkippedHost]) -> [HostReport] {
+        order.compactMap { records[$0] } + skipped.map { HostReport(host: $0.name, outcome: .skipped, phase: "skipped", error: nil, lastLines: [$0.reason]) }
+    }
+
+    func closeAll() async {
+        for session in sessions.values { await session.close() }
+        sessions.removeAll()
+    }
+}
