@@ -135,12 +135,12 @@ public func shellQuote(_ word: String) -> String {
 
 /// Collects one stream and hands complete lines to the caller as they arrive.
 struct StreamBuffer {
-    let stream: OutputStream
+    let stream: OutputKind
     let onLine: LineHandler?
     var bytes: [UInt8] = []
     private var lineStart = 0
 
-    init(stream: OutputStream, onLine: LineHandler?) {
+    init(stream: OutputKind, onLine: LineHandler?) {
         self.stream = stream
         self.onLine = onLine
     }

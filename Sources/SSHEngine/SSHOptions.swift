@@ -52,7 +52,7 @@ public struct CommandResult: Sendable, Equatable {
 }
 
 /// One piece of output, as it arrives.
-public enum OutputStream: String, Sendable { case stdout, stderr }
+public enum OutputKind: String, Sendable { case stdout, stderr }
 
 /// A callback that receives complete lines (without the newline) as they arrive.
-public typealias LineHandler = @Sendable (OutputStream, String) -> Void
+public typealias LineHandler = @Sendable (OutputKind, String) -> Void
