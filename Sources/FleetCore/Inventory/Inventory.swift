@@ -26,6 +26,8 @@ public struct Inventory: Sendable, Equatable {
     public var keepReleases: Int
     public var hooks: HookSettings
     public var metrics: MetricsSettings
+    public var notify: NotifySettings
+    public var imageChecks: ImageCheckSettings
 }
 
 public struct SSHSettings: Sendable, Equatable {
@@ -125,6 +127,8 @@ public struct HookSettings: Sendable, Equatable {
 public struct MetricsSettings: Sendable, Equatable {
     /// node_exporter textfile collector folder; empty: off.
     public var textfileDir: String
+    /// Pushgateway base URL; empty: no push (`--pushgateway` overrides).
+    public var pushgateway: String = ""
 }
 
 extension Inventory {

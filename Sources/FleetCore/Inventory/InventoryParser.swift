@@ -9,7 +9,7 @@ struct InventoryParser {
     let readFile: (String) throws -> String?
 
     static let topKeys = ["app", "image", "env_file", "ssh", "hosts", "rollout", "health", "paths", "container",
-                          "nginx", "drain", "keep_releases", "hooks", "metrics"]
+                          "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel"]
 
     var baseDir: String { (file as NSString).deletingLastPathComponent }
@@ -43,7 +43,6 @@ struct InventoryParser {
         guard !hostPart.isEmpty, !hostPart.contains("/") else {
             throw top.error(nginxSection?.value("url"), "'nginx.url' must be http(s)://HOST[:PORT] without a path, like http://127.0.0.1:80")
         }
-        let metricsSection = try top.section("metrics", allowed: ["textfile_dir"])
         return Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
             envFile: try parseEnvFile(top), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
@@ -51,7 +50,7 @@ struct InventoryParser {
             drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0, maximum: 3600),
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),
             hooks: try HooksParser.parse(top),
-            metrics: MetricsSettings(textfileDir: try remotePath(metricsSection, "textfile_dir", default: "", allowEmpty: true)))
+            metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
     }
 
     static func environmentName(_ file: String) -> String {
