@@ -34,6 +34,7 @@ def load(paths):
     for r in runs:
         r["key"] = r["tool"] if r["command"] == "true" else f"{r['tool']} ({r['command']})"
         r["floor_s"] = r["server_cpu_s"] / cores
+        r["cores"] = cores
     return metas, runs, cores
 
 
@@ -67,14 +68,22 @@ def other_load(r):
     return max(0.0, r["machine_busy_s"] - r["cpu_s"] - r["server_cpu_s"]) / max(r["wall_s"], 1e-9)
 
 
+def left_ratio(r):
+    """Wall time over the floor the outside load left: servers' CPU / (cores - other load)."""
+    left = max(r["cores"] - other_load(r), 0.1)
+    return r["wall_s"] / max(r["server_cpu_s"] / left, 1e-9)
+
+
 def table_time(g):
-    lines = ["| hosts | tool | wall s, median (min–max) | floor s | wall / floor | other load, cores |",
-             "|---|---|---|---|---|---|"]
+    lines = ["| hosts | tool | wall s, median (min–max) | floor s | wall / floor | other load, cores "
+             "| wall / floor left |", "|---|---|---|---|---|---|---|"]
     for n, key, rs in _rows(g):
-        lines.append("| {} | {} | {} | {:.1f} | {:.2f} | {} |".format(
+        busy = all("machine_busy_s" in r for r in rs)
+        lines.append("| {} | {} | {} | {:.1f} | {:.2f} | {} | {} |".format(
             n, LABELS.get(key, key), spread(rs, lambda r: r["wall_s"], "{:.2f}"),
             med(rs, lambda r: r["floor_s"]), med(rs, lambda r: r["wall_s"] / max(r["floor_s"], 1e-9)),
-            spread(rs, other_load, "{:.2f}") if all("machine_busy_s" in r for r in rs) else "n/a"))
+            spread(rs, other_load, "{:.2f}") if busy else "n/a",
+            f"{med(rs, left_ratio):.2f}" if busy else "n/a"))
     return "\n".join(lines)
 
 
