@@ -42,7 +42,7 @@ t_interrupts() {
     next=v1
     [[ $v == v1 ]] && next=v2
     tag="interrupt $i ($mode after ${delay}s, $v -> $next)"
-    interrupt_once "$i" "$mode" "$delay" "$next"
+    interrupt_once "$i" "$mode" "$delay" "$next" 2>>"$HOST_OUT/jobs.log"
     say "$tag: host: $(tr '\n' ' ' <<<"$HC"); script said: $(tail -n 1 "$HOST_OUT/int-$i.out" | cut -c1-120)"
     [[ $(hc interrupted) == 1 ]] && hit=$((hit + 1))
     check "$tag: the script is gone" eq "$(hc gone)" 1

@@ -7,6 +7,7 @@
 # env:   PB_KILL_RUNS=20     interrupted runs per suite (at least 20 in total are required)
 #        PB_USERS="root fleetlab"   which suites to run
 #        PB_OUT=/tmp/fleet-pbtest   where logs, outputs and load summaries go
+#        PB_BENCH_SWAPS=0    extra v1<->v2 swaps under load for the swap benchmark
 # Last line: "N passed, M failed"; exit 1 when anything failed.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -81,11 +82,13 @@ suite() {
   t_first_deploy
   t_swaps
   t_broken
+  t_prune
   t_noop_and_status
   t_concurrent
   t_fleet_lock
   t_hook
   t_interrupts
+  t_bench
   t_secrets_sweep
   run_script final-status status.sh
   check "finally: healthy, one release served, no lock" \
@@ -119,7 +122,13 @@ if compgen -G "$OUT/web*/bench.jsonl" >/dev/null; then
     healthy after \(.timings.healthy_ms - .timings.started_ms), switched after \(.timings.switched_ms - .timings.started_ms),
     old stopped after \(.timings.stopped_ms - .timings.started_ms); requests \(.total), failed \(.failed)"' | tr -s ' \n' ' ' |
     sed 's/; requests \([0-9]*\), failed \([0-9]*\)/; requests \1, failed \2\n/g'
-  cat "$OUT"/web*/bench.jsonl | jq -r 'select(.runs) | "\(.user) interrupts: \(.runs) runs, requests \(.total), failed \(.failed)"'
+  cat "$OUT"/web*/bench.jsonl | jq -r 'select(.runs) | "\(.user) interrupts: \(.interrupted) of \(.runs) runs stopped mid-deploy, requests \(.total), failed \(.failed)"'
+  cat "$OUT"/web*/bench.jsonl | jq -s -r '[.[] | select(.timings)] | if length == 0 then empty else
+    (map(.timings.swap_ms) | sort) as $s | (map(.timings.healthy_ms - .timings.started_ms) | sort) as $h
+    | (map(.timings.switched_ms - .timings.healthy_ms) | sort) as $w
+    | "swaps: \(length); swap ms min/median/max \($s[0])/\($s[length/2|floor])/\($s[-1]);
+  health wait median \($h[length/2|floor]) ms; switch (nginx -t, reload) median \($w[length/2|floor]) ms;
+  requests \(map(.total) | add), failed \(map(.failed) | add)" end'
 fi
 PASSED=$(cat "$OUT"/web*/results 2>/dev/null | grep -c '^PASS' || true)
 FAILED=$(cat "$OUT"/web*/results 2>/dev/null | grep -c '^FAIL' || true)

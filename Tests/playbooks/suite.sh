@@ -88,6 +88,7 @@ t_broken() {
 }
 
 t_noop_and_status() {
+  [[ $(served_version) == v2 ]] || deploy noop-prep v2
   deploy noop v2
   check "deploying the current version again is a no-op success" eq "$RC/$(jget .changed)" 0/false
   run_script status status.sh
@@ -153,4 +154,29 @@ t_secrets_sweep() {
   check "no secret in the containers' command lines or labels" no_secret "$HOST_OUT/docker-argv.txt"
   check "the env file's values did reach the container (Config.Env has the key)" \
     as_user "docker inspect -f '{{json .Config.Env}}' demo-green demo-blue 2>/dev/null | grep -q SECRET_TOKEN="
+}
+
+# t_bench: PB_BENCH_SWAPS more swaps under load, for docs/benchmarks/swap.md (0 by default).
+t_bench() {
+  local n=${PB_BENCH_SWAPS:-0} i v
+  for ((i = 1; i <= n; i++)); do
+    v=v1
+    [[ $(served_version) == v1 ]] && v=v2
+    local from=v2
+    [[ $v == v2 ]] && from=v1
+    swap_under_load "bench-$i" "$from" "$v" deploy "bench-$i" "$v"
+  done
+}
+
+# t_prune: releases beyond KEEP_RELEASES (3 here) go, with their env copies; the previous release
+# stays even when it is the oldest.
+t_prune() {
+  local d=$HOST_DIR/state/releases v=v1 prev=v2
+  [[ $(served_version) == v1 ]] && { v=v2; prev=v1; }
+  as_user "for o in old1 old2 old3; do mkdir -p $d/\$o && printf 'VERSION=%s\nIMAGE=10.77.0.1:5000/demo\nDEPLOYED_EPOCH=%s\n' \$o \${o#old} > $d/\$o/release && : > $d/\$o/env; done
+    sed -i 's/^DEPLOYED_EPOCH=.*/DEPLOYED_EPOCH=0/' $d/$prev/release"
+  deploy prune "$v"
+  check "prune: deploy $v succeeds" eq "$RC" 0
+  check "prune: the oldest release goes, the previous one ($prev) stays though older" \
+    eq "$(as_user "ls $d | tr '\n' ' '")" "old2 old3 v1 v2 "
 }
