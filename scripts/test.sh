@@ -5,9 +5,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-if [[ -x scripts/ci/static-checks.sh ]]; then
-  scripts/ci/static-checks.sh
-fi
+scripts/ci/ensure-deps.sh
+scripts/ci/static-checks.sh
 swift build --build-tests
 trap 'scripts/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 scripts/lab/lab.sh up --hosts 4 --servers
