@@ -63,7 +63,5 @@ mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"
 chmod 0600 "$ATTEMPT_ENV"
 
 swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
-mv -f -- "$ATTEMPT_ENV" "$REL_DIR/env"
-ATTEMPT_ENV=""
 res_raw changed true
 log "deployed $VERSION"

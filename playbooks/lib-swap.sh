@@ -44,11 +44,24 @@ write_current() {
     "$(date +%s)" "$(now_iso)" "$4" | write_atomic "$CFG_STATE_DIR/releases/$2/release" 0600
 }
 
+# promote_env VERSION: the attempt's env copy becomes the release's env (before it is recorded, so a
+# signal or a kill after the switch never leaves the current release without its env).
+promote_env() {
+  [[ -n ${ATTEMPT_ENV:-} && -f $ATTEMPT_ENV ]] || return 0
+  mv -f -- "$ATTEMPT_ENV" "$CFG_STATE_DIR/releases/$1/env"
+  ATTEMPT_ENV=""
+}
+
 # recover: make nginx, the state files and the containers agree, whatever a killed run left.
 # Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
 recover() {
-  local fslot cur cslot other ver img
-  rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
+  local fslot cur cslot other ver img f
+  # A killed run's env copy: kept only if its release serves without one (killed right after the
+  # switch); otherwise dropped.
+  for f in "$CFG_STATE_DIR"/releases/*/env.attempt.*; do
+    [[ -f $f ]] || continue
+    [[ -f $(dirname -- "$f")/env ]] && rm -f -- "$f"
+  done
   cur=$(state_path current)
   cslot=$(kv_get "$cur" SLOT)
   fslot=$(upstream_slot)
@@ -64,6 +77,10 @@ recover() {
   [[ -n $SERVING ]] || { log "no healthy release serves on this host yet"; return 0; }
   ver=$(ctr_label "$(container_name "$SERVING")" fleet.version)
   img=$(ctr_label "$(container_name "$SERVING")" fleet.image)
+  for f in "$CFG_STATE_DIR/releases/$ver"/env.attempt.*; do
+    [[ -f $f ]] && mv -f -- "$f" "$CFG_STATE_DIR/releases/$ver/env"
+  done
+  rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
   if ! [[ $SERVING == "$fslot" && $SERVING == "$cslot" && $ver == "$(kv_get "$cur" VERSION)" ]]; then
     log "recovering an interrupted run: nginx file -> ${fslot:-none}, state -> ${cslot:-none}, healthy: $SERVING ($ver)"
     critical_begin
@@ -145,6 +162,7 @@ swap_release() {
     STARTED_CONTAINER=""
     die 14 "health through nginx ($CFG_NGINX_URL$CFG_HEALTH_PATH) failed after the switch to $version; switched back to ${old_ver:-nothing} - check the nginx server block that proxies to $CFG_UPSTREAM_NAME"
   fi
+  promote_env "$version"
   write_current "$new" "$version" "$image" "$by" "${RUN_ID:-}" "$action"
   STARTED_CONTAINER=""
   if [[ -n $old ]]; then

@@ -13,7 +13,7 @@ export FLEET_PLAYBOOKS=$PWD/playbooks
 echo "== fleet deploy v1 (the release before)"
 "$fleet" deploy --inventory "$inventory" v1
 echo "== fleet plan v2 (exactly what deploy will run)"
-"$fleet" plan --inventory "$inventory" v2 | head -n 12
+"$fleet" plan --inventory "$inventory" v2 | sed -n "1,12p"
 echo "== fleet deploy v2 (rolling, blue/green behind each host's nginx)"
 "$fleet" deploy --inventory "$inventory" v2
 echo "== fleet status"

@@ -46,6 +46,14 @@ public struct CommandResult: Sendable, Equatable {
     public var stderr: [UInt8]
     public var duration: Duration
 
+    public init(exitStatus: Int32, exitSignal: String?, stdout: [UInt8], stderr: [UInt8], duration: Duration) {
+        self.exitStatus = exitStatus
+        self.exitSignal = exitSignal
+        self.stdout = stdout
+        self.stderr = stderr
+        self.duration = duration
+    }
+
     public var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
     public var stderrText: String { String(decoding: stderr, as: UTF8.self) }
     public var succeeded: Bool { exitStatus == 0 && exitSignal == nil }

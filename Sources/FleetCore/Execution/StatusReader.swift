@@ -17,7 +17,7 @@ public enum StatusReader {
         return zip(hosts, results).map { host, result in
             switch result {
             case .success(let status): return status
-            case .failure(let failure): return HostStatus(host: host.name, error: failure.description)
+            case .failure(let failure): return HostStatus(host: host.name, error: failure.description, unreachable: failure.unreachable)
             }
         }
     }

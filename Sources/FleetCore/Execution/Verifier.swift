@@ -1,7 +1,7 @@
 import Foundation
 
 /// One endpoint checked on one host.
-public struct VerifyCheck: Sendable, Codable, Equatable {
+public struct VerifyCheck: Sendable, Encodable, Equatable {
     public var path: String
     public var expected: Int
     /// The HTTP status nginx answered; 0 when nothing answered.
@@ -29,7 +29,7 @@ public struct VerifyCheck: Sendable, Codable, Equatable {
 }
 
 /// A host's verification: every endpoint's answer, or why the host could not be checked.
-public struct VerifyResult: Sendable, Codable, Equatable {
+public struct VerifyResult: Sendable, Encodable, Equatable {
     public var host: String
     public var checks: [VerifyCheck]
     /// Set when the host could not be reached or curl could not run; then `checks` is empty.
@@ -116,7 +116,7 @@ public enum Verifier {
         var rows: [[String]] = []
         for result in results {
             if let error = result.error {
-                rows.append([result.host, "-", "-", "-", "-", result.unreachable ? "UNREACHABLE: \(error)" : "ERROR: \(error)"])
+                rows.append([result.host, "-", "-", "-", "-", (result.unreachable ? "UNREACHABLE: " : "ERROR: ") + StatusFormat.oneLine(error)])
                 continue
             }
             for check in result.checks {

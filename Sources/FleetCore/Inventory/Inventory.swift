@@ -26,6 +26,8 @@ public struct Inventory: Sendable, Equatable {
     public var keepReleases: Int
     public var hooks: HookSettings
     public var metrics: MetricsSettings
+    /// Endpoints `fleet verify` checks through nginx (default: /health, /api/v1/status, /metrics, all 200).
+    public var verify: [VerifyEndpoint] = VerifyEndpoint.defaults
     public var notify: NotifySettings
     public var imageChecks: ImageCheckSettings
 }

@@ -15,7 +15,7 @@ struct InventoryParser {
     var baseDir: String { (file as NSString).deletingLastPathComponent }
 
     func parse(_ root: Node) throws -> Inventory {
-        let top = try YAMLSection(file: file, name: "", node: root, allowed: Self.topKeys)
+        let top = try YAMLSection(file: file, name: "", node: root, allowed: Self.topKeys + ["verify"])
         let app = try name(top, "app", what: "app name")
         let image = try required(top, "image", example: "image: registry.example.com/acme/\(app)")
         guard Validation.isImageReference(image) else {
@@ -43,7 +43,7 @@ struct InventoryParser {
         guard !hostPart.isEmpty, !hostPart.contains("/") else {
             throw top.error(nginxSection?.value("url"), "'nginx.url' must be http(s)://HOST[:PORT] without a path, like http://127.0.0.1:80")
         }
-        return Inventory(
+        var inventory = Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
             envFile: try parseEnvFile(top), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
             paths: paths, nginx: nginx, container: try parseContainer(top),
@@ -51,6 +51,8 @@ struct InventoryParser {
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),
             hooks: try HooksParser.parse(top),
             metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
+        inventory.verify = try VerifyParser.parse(top)
+        return inventory
     }
 
     static func environmentName(_ file: String) -> String {

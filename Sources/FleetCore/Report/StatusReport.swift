@@ -72,10 +72,14 @@ public struct HostStatus: Sendable, Codable, Equatable {
     public var deployedAt: String?
     public var deployedBy: String?
 
-    public init(host: String, error: String) {
+    /// True when the host was never reached (connection, host key, authentication).
+    public var unreachable: Bool = false
+
+    public init(host: String, error: String, unreachable: Bool) {
         self.host = host
         self.answered = false
         self.error = error
+        self.unreachable = unreachable
         self.healthy = false
     }
 
@@ -96,7 +100,7 @@ public struct HostStatus: Sendable, Codable, Equatable {
         deployedBy = json["deployed_by"]?.text
         if !healthy {
             error = "health through nginx answered \(nginxStatus.map(String.init) ?? "nothing") (expected \(expectedStatus))"
-                + (current == nil ? "; no release deployed yet" : "")
+                + (current == nil ? "; no release deployed yet: fleet deploy" : "; see docs/runbooks/failed-health-check.md")
         }
     }
 }
@@ -111,6 +115,11 @@ public enum StatusFormat {
         case ..<86_400: return String(format: "%dh%02dm", seconds / 3600, seconds % 3600 / 60)
         default: return String(format: "%dd%02dh", seconds / 86_400, seconds % 86_400 / 3600)
         }
+    }
+
+    /// A message on one line (for a table cell).
+    public static func oneLine(_ text: String) -> String {
+        text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: "; ")
     }
 
     /// Parses `2026-11-27T10:40:00Z` (the host scripts' `date -u` form), with or without fractions.
@@ -139,7 +148,9 @@ extension HostStatus {
     /// The table for people: one row per host; unreachable hosts show their error.
     public static func table(_ statuses: [HostStatus], now: Date) -> String {
         let rows = statuses.map { s -> [String] in
-            guard s.answered else { return [s.host, "-", "-", "-", "UNREACHABLE", "-", s.error ?? ""] }
+            guard s.answered else {
+                return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", StatusFormat.oneLine(s.error ?? "")]
+            }
             let health = s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
             var lock = s.lock.map { "held by " + $0.summary } ?? "-"
             if let running = s.running { lock += "; running: " + running.summary }
