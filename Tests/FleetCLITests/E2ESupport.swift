@@ -1,0 +1,103 @@
+import FleetCore
+import Foundation
+@testable import FleetCLI
+
+/// The lab with servers (`lab.sh up --hosts 4 --servers`), driven through fleet's own commands.
+enum E2E {
+    static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+    static let secret = "s3cr3t-e2e-7f3a9c"
+
+    /// An inventory for the lab's first `hosts` hosts, in a folder of its own (history goes beside it).
+    static func inventory(hosts: Int = 4, batch: String = "2", extra: String = "") throws -> String {
+        let folder = NSTemporaryDirectory() + "fleet-e2e-\(UInt32.random(in: 0...UInt32.max))/inventory"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        try "SECRET_TOKEN=\(secret)\nGREETING=hello\n".write(toFile: folder + "/e2e.env", atomically: true, encoding: .utf8)
+        var yaml = """
+        app: demo
+        image: 10.77.0.1:5000/demo
+        env_file: e2e.env
+        ssh:
+          user: root
+          identity_files: [\(Lab.dir)/client/id_ed25519]
+          known_hosts: \(Lab.dir)/known_hosts
+          connect_timeout: 10s
+        paths:
+          root: \(Lab.dir)/hosts/{host}/opt
+          state: \(Lab.dir)/hosts/{host}/state
+        nginx:
+          upstream_file: \(Lab.dir)/hosts/{host}/nginx/fleet-demo.conf
+          upstream_name: fleet_demo
+          conf: \(Lab.dir)/hosts/{host}/nginx/nginx.conf
+          url: http://127.0.0.1:80
+        health: {path: /health, status: 200, timeout: 20s, interval: 1s}
+        rollout: {batch: \(batch)}
+        \(extra)
+        hosts:
+
+        """
+        for i in 1...hosts { yaml += "  web\(i): 10.77.0.\(10 + i)\n" }
+        try yaml.write(toFile: folder + "/e2e.yml", atomically: true, encoding: .utf8)
+        return folder + "/e2e.yml"
+    }
+
+    static func context(_ captured: Captured) -> CommandContext {
+        captured.context(environment: ["FLEET_PLAYBOOKS": repo + "/playbooks", "USER": "e2e"])
+    }
+
+    /// The version each host's nginx serves now.
+    static func serving(_ host: Int) -> String {
+        sh("curl -s -m 5 http://10.77.0.\(10 + host)/version").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func lab(_ args: String) { _ = sh("\(repo)/scripts/lab/lab.sh \(args) 2>&1") }
+}
+
+/// Runs a shell command to the end (popen; off the cooperative pool when called through `background`).
+@discardableResult
+func sh(_ command: String) -> String {
+    guard let pipe = popen(command, "r") else { return "" }
+    var output = [UInt8]()
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let n = fread(&buffer, 1, buffer.count, pipe)
+        if n <= 0 { break }
+        output += buffer[0..<n]
+    }
+    pclose(pipe)
+    return String(decoding: output, as: UTF8.self)
+}
+
+/// A shell command on a thread of its own, so a long wait never holds a cooperative thread.
+func background(_ command: String) async -> String {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: sh(command)) }
+    }
+}
+
+/// The lab's load generator against every host's nginx while `body` runs; returns its JSON summary.
+func underLoad(hosts: Int = 4, _ body: () async throws -> Void) async throws -> [String: Any] {
+    let pidFile = NSTemporaryDirectory() + "fleet-load-\(UInt32.random(in: 0...UInt32.max)).pid"
+    let addresses = (1...hosts).map { "10.77.0.\(10 + $0)" }.joined(separator: " ")
+    let load = Task { await background("python3 \(E2E.repo)/scripts/lab/load.py \(addresses) --seconds 300 & echo $! > \(pidFile); wait") }
+    try await Task.sleep(for: .seconds(1))
+    do { try await body() } catch {
+        sh("kill -TERM $(cat \(pidFile))")
+        _ = await load.value
+        throw error
+    }
+    try await Task.sleep(for: .seconds(1))
+    sh("kill -TERM $(cat \(pidFile))")
+    let output = await load.value
+    let json = output.firstIndex(of: "{").map { String(output[$0...]) } ?? "{}"
+    return (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]
+}
+
+/// Requests that failed, summed over hosts, from load.py's summary.
+func failedRequests(_ summary: [String: Any]) -> Int {
+    ((summary["hosts"] as? [String: Any]) ?? [:]).values.compactMap { ($0 as? [String: Any])?["failed"] as? Int }.reduce(0, +)
+}
+
+func totalRequests(_ summary: [String: Any]) -> Int {
+    ((summary["hosts"] as? [String: Any]) ?? [:]).values.compactMap { ($0 as? [String: Any])?["total"] as? Int }.reduce(0, +)
+}

@@ -1,0 +1,143 @@
+import Foundation
+import SSHEngine
+import Testing
+@testable import FleetCore
+
+/// A transport that records every call instead of connecting, and answers from a script.
+final class RecordingTransport: Transport, @unchecked Sendable {
+    struct Call: Equatable { var host: String; var kind: Step.Kind; var text: String; var mode: String? }
+    private let lock = NSLock()
+    private var calls: [Call] = []
+    /// Exit status for a command, by host and substring; default 0.
+    let failures: [(host: String, contains: String, status: Int32)]
+    let unreachable: Set<String>
+
+    init(failures: [(host: String, contains: String, status: Int32)] = [], unreachable: Set<String> = []) {
+        self.failures = failures
+        self.unreachable = unreachable
+    }
+
+    func record(_ call: Call) { lock.lock(); calls.append(call); lock.unlock() }
+    func calls(for host: String) -> [Call] { lock.lock(); defer { lock.unlock() }; return calls.filter { $0.host == host } }
+
+    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+        if unreachable.contains(host.name) { throw SSHError(.connectTimeout, host: host.name, "connection timed out") }
+        return Session(hostName: host.name, transport: self)
+    }
+
+    struct Session: HostSession {
+        let hostName: String
+        let transport: RecordingTransport
+        func run(_ command: String, timeout: Duration?, stdin: [UInt8], onLine: LineHandler?) async throws -> CommandResult {
+            transport.record(Call(host: hostName, kind: .run, text: command, mode: nil))
+            let status = transport.failures.first { $0.host == hostName && command.contains($0.contains) }?.status ?? 0
+            let json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
+            return CommandResult(exitStatus: status, exitSignal: nil, stdout: Array(json.utf8),
+                                 stderr: status == 0 ? [] : Array("boom on \(hostName)\n".utf8), duration: .zero)
+        }
+        func upload(_ data: [UInt8], to path: String, mode: Int) async throws {
+            transport.record(Call(host: hostName, kind: .upload, text: path, mode: "0" + String(mode, radix: 8)))
+        }
+        func close() async {}
+    }
+}
+
+@Suite("The executor runs exactly the plan")
+struct ExecutorTests {
+    static func plan(hosts: Int = 4, batch: String = "2", maxFailures: Int = 0, rollbackOnFailure: Bool = false) throws -> (Plan, Inventory) {
+        let inventory = try Fixture.load(Fixture.hosts(hosts, batch: batch, extra: "rollout: {batch: \(batch), max_failures: \(maxFailures)}\n")
+            .replacingOccurrences(of: "rollout: {batch: \(batch)}\n", with: ""))
+        let input = PlanInput(inventory: inventory, command: .deploy, version: "v2", hosts: inventory.hosts,
+                              run: RunContext(runId: "run-1", who: "tester@ci", pid: 42, startedAt: "2026-11-27T10:00:00Z"),
+                              playbookNames: ["deploy.sh", "lib.sh", "lock.sh", "preflight.sh", "rollback.sh"],
+                              playbooksDir: "/fleet/playbooks", rollbackOnFailure: rollbackOnFailure)
+        return (try PlanBuilder.build(input), inventory)
+    }
+
+    static func files(_ plan: Plan) -> UploadFiles {
+        var playbooks: [String: [UInt8]] = [:]
+        for step in plan.stages.flatMap({ $0.hosts.flatMap(\.steps) }) where step.source?.kind == .playbook {
+            playbooks[step.source!.localPath!] = Array("#!/bin/bash\n".utf8)
+        }
+        return UploadFiles(playbooks: playbooks, env: [])
+    }
+
+    /// Every host: the steps that ran are the plan's steps, in the plan's order, with the plan's exact strings.
+    @Test func whatRanIsWhatThePlanSays() async throws {
+        let (plan, inventory) = try Self.plan()
+        let transport = RecordingTransport()
+        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        #expect(report.exitCode == 0)
+        #expect(report.hosts.allSatisfy { $0.outcome == .updated })
+        for host in plan.hosts.map(\.name) {
+            let planned = (plan.stages + [Stage(kind: .batch, title: "finally", hosts: plan.finally)])
+                .flatMap { $0.hosts.filter { $0.host == host }.flatMap(\.steps) }
+                .map { RecordingTransport.Call(host: host, kind: $0.kind, text: $0.kind == .run ? $0.command! : $0.path!, mode: $0.mode) }
+            #expect(transport.calls(for: host) == planned)
+        }
+    }
+
+    @Test func aFailedHostHaltsAfterItsBatch() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 4, batch: "2")
+        let transport = RecordingTransport(failures: [(host: "h1", contains: "deploy.sh", status: 11)])
+        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        #expect(report.exitCode == 1)
+        let outcomes = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
+        #expect(outcomes == ["h1": .failed, "h2": .updated, "h3": .notStarted, "h4": .notStarted])
+        #expect(report.hosts[0].exitCode == 11)
+        #expect(report.hosts[0].lastLines.contains("boom on h1"))
+        // The second batch never ran, but every host's lock was released.
+        #expect(!transport.calls(for: "h3").contains { $0.kind == .run && $0.text.contains("deploy.sh --config") })
+        for host in ["h1", "h2", "h3", "h4"] {
+            #expect(transport.calls(for: host).last?.text.contains("release") == true)
+        }
+        #expect(Recap.text(report).contains("failed: h1 (deploy, exit 11)"))
+    }
+
+    @Test func rollbackOnFailureUndoesTheUpdatedHosts() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 4, batch: "2", rollbackOnFailure: true)
+        let transport = RecordingTransport(failures: [(host: "h2", contains: "deploy.sh", status: 11)])
+        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let outcomes = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
+        #expect(outcomes["h1"] == .rolledBack)
+        #expect(transport.calls(for: "h1").contains { $0.kind == .run && $0.text.contains("rollback.sh --config") })
+        #expect(!transport.calls(for: "h2").contains { $0.kind == .run && $0.text.contains("rollback.sh --config") })
+    }
+
+    @Test func unreachableHostStopsEverythingBeforeAnyChange() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 3, batch: "3")
+        let transport = RecordingTransport(unreachable: ["h2"])
+        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        #expect(report.exitCode == 4)
+        for host in ["h1", "h3"] {
+            #expect(!transport.calls(for: host).contains { $0.kind == .run && $0.text.contains("deploy.sh --config") })
+        }
+        // ...unless told to skip it.
+        let skipping = RecordingTransport(unreachable: ["h2"])
+        let second = await Executor(plan: plan, settings: inventory.ssh, transport: skipping, files: Self.files(plan),
+                                    skipUnreachable: true).run()
+        #expect(second.hosts.first { $0.host == "h2" }?.outcome == .unreachable)
+        #expect(second.hosts.filter { $0.outcome == .updated }.count == 2)
+    }
+
+    @Test func lockHeldIsExitThree() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 2, batch: "2")
+        let transport = RecordingTransport(failures: [(host: "h2", contains: "lock.sh --config /opt/fleet/shop/fleet.conf acquire", status: 3)])
+        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        #expect(report.exitCode == 3)
+    }
+
+    @Test func interruptStartsNoNewHost() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 4, batch: "1")
+        let interrupt = Interrupt()
+        let transport = RecordingTransport()
+        let executor = Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan),
+                                interrupt: interrupt, onEvent: { event in
+            if case .hostDone(let report) = event, report.host == "h1" { interrupt.request("interrupted by SIGINT") }
+        })
+        let report = await executor.run()
+        #expect(report.exitCode == 130)
+        #expect(report.hosts.filter { $0.outcome == .updated }.map(\.host) == ["h1"])
+        #expect(transport.calls(for: "h4").last?.text.contains("release") == true)
+    }
+}
