@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# fleet host library, part 3: recovery, the blue/green swap, recording and pruning.
+# fleet host library, part 5: recovery, the blue/green swap, recording and pruning.
 # Sourced by deploy.sh and rollback.sh after lib.sh, with the host lock held.
 
 STARTED_CONTAINER=""   # a container this run started and has not handed to nginx yet
@@ -56,12 +56,6 @@ promote_env() {
 # Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
 recover() {
   local fslot cur cslot other ver img f
-  # A killed run's env copy: kept only if its release serves without one (killed right after the
-  # switch); otherwise dropped.
-  for f in "$CFG_STATE_DIR"/releases/*/env.attempt.*; do
-    [[ -f $f ]] || continue
-    [[ -f $(dirname -- "$f")/env ]] && rm -f -- "$f"
-  done
   cur=$(state_path current)
   cslot=$(kv_get "$cur" SLOT)
   fslot=$(upstream_slot)
@@ -74,11 +68,19 @@ recover() {
       if slot_healthy "$other"; then SERVING=$other; break; fi
     done
   fi
-  [[ -n $SERVING ]] || { log "no healthy release serves on this host yet"; return 0; }
+  if [[ -z $SERVING ]]; then
+    rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
+    log "no healthy release serves on this host yet"
+    return 0
+  fi
   ver=$(ctr_label "$(container_name "$SERVING")" fleet.version)
   img=$(ctr_label "$(container_name "$SERVING")" fleet.image)
+  # A run killed right after its switch: the env copy it started the container with becomes the
+  # release's env (matched by the container's fleet.env label). Other attempt copies are dropped.
   for f in "$CFG_STATE_DIR/releases/$ver"/env.attempt.*; do
-    [[ -f $f ]] && mv -f -- "$f" "$CFG_STATE_DIR/releases/$ver/env"
+    if [[ -f $f && $(env_digest "$f") == "$(ctr_label "$(container_name "$SERVING")" fleet.env)" ]]; then
+      mv -f -- "$f" "$CFG_STATE_DIR/releases/$ver/env"
+    fi
   done
   rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
   if ! [[ $SERVING == "$fslot" && $SERVING == "$cslot" && $ver == "$(kv_get "$cur" VERSION)" ]]; then
