@@ -116,11 +116,15 @@ class LightHosts:
         return hosts
 
     def _write_known_hosts(self, addrs):
+        """Lines for addrs and every other host still running, replaced atomically."""
+        wanted = dict.fromkeys(list(addrs) + [a for a, _ in self.running()])
         lines = []
-        for addr in addrs:
+        for addr in wanted:
             pub = (self.hosts_dir / addr / "ssh_host_ed25519_key.pub").read_text().split()
             lines.append(f"{addr} {pub[0]} {pub[1]}\n")
-        self.known_hosts.write_text("".join(lines))
+        tmp = self.known_hosts.with_name(f".known_hosts.{os.getpid()}")
+        tmp.write_text("".join(lines))
+        os.replace(tmp, self.known_hosts)
 
     def running(self):
         """Every (addr, pid) of ours that is alive now."""

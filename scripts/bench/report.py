@@ -29,10 +29,12 @@ def load(paths):
             if not line.strip():
                 continue
             rec = json.loads(line)
+            rec["round"] = (str(p), rec.get("rep"))
             (metas if rec.get("type") == "meta" else runs).append(rec)
     cores = metas[-1]["cores"] if metas else 2
     for r in runs:
-        r["key"] = r["tool"] if r["command"] == "true" else f"{r['tool']} ({r['command']})"
+        tool = r["tool"] + (f" {r['fleet_args']}" if r.get("fleet_args") else "")
+        r["key"] = tool if r["command"] == "true" else f"{tool} ({r['command']})"
         r["floor_s"] = r["server_cpu_s"] / cores
         r["cores"] = cores
     return metas, runs, cores
@@ -57,9 +59,15 @@ def spread(rs, f, fmt):
     return f"{fmt.format(m)} ({fmt.format(min(vals))}–{fmt.format(max(vals))})"
 
 
+def _keys(g):
+    """Known tools in their order, then any others (experiments) by name."""
+    present = {k for _, k in g}
+    return [k for k in ORDER if k in present] + sorted(present - set(ORDER))
+
+
 def _rows(g):
     for n in sorted({k[0] for k in g}):
-        for key in [k for k in ORDER if (n, k) in g]:
+        for key in [k for k in _keys(g) if (n, k) in g]:
             yield n, key, g[(n, key)]
 
 
@@ -117,10 +125,11 @@ def targets(g):
         wall = med(f, lambda r: r["wall_s"])
         ratio = med(f, lambda r: r["wall_s"] / max(r["floor_s"], 1e-9))
         cells = []
-        by_rep = {r["rep"]: r["wall_s"] for r in f}
+        by_rep = {r["round"]: r["wall_s"] for r in f}
         for p in PEERS:
             # paired by round: both ran back to back, under the same outside load
-            pairs = [by_rep[r["rep"]] / r["wall_s"] for r in g.get((n, p), []) if r["rep"] in by_rep]
+            pairs = [by_rep[r["round"]] / r["wall_s"] for r in g.get((n, p), [])
+                     if r["round"] in by_rep]
             if pairs:
                 q = statistics.median(pairs)
                 cells.append(f"{q:.2f} {mark[q < 1]}")
@@ -159,12 +168,12 @@ def plot(g, path):
         return False
     fig, (ax, ax2) = plt.subplots(1, 2, figsize=(12, 5), dpi=100)
     ratio = lambda r: r["wall_s"] / max(r["floor_s"], 1e-9)  # noqa: E731
-    for key in [k for k in ORDER if any(kk[1] == k for kk in g)]:
+    for key in _keys(g):
         ns = sorted(n for n, k in g if k == key)
         meds = [med(g[(n, key)], lambda r: r["wall_s"]) for n in ns]
         lo = [m - min(r["wall_s"] for r in g[(n, key)]) for n, m in zip(ns, meds)]
         hi = [max(r["wall_s"] for r in g[(n, key)]) - m for n, m in zip(ns, meds)]
-        label = LABELS[key].replace("`", "")
+        label = LABELS.get(key, key).replace("`", "")
         ax.errorbar(ns, meds, yerr=[lo, hi], marker="o", capsize=3, label=label)
         ax2.plot(ns, [med(g[(n, key)], ratio) for n in ns], marker="o", label=label)
     ref = "fleet" if any(k == "fleet" for _, k in g) else "pssh-curve"
@@ -218,6 +227,11 @@ def write_all(paths, repo):
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 2:
-        sys.exit("usage: report.py RESULTS.jsonl [MORE.jsonl ...]")
-    write_all(sys.argv[1:], Path(__file__).resolve().parent.parent.parent)
+    files = [a for a in sys.argv[1:] if a != "--stdout"]
+    if not files:
+        sys.exit("usage: report.py [--stdout] RESULTS.jsonl [MORE.jsonl ...]\n"
+                 "  --stdout: print the tables instead of rewriting docs/benchmarks.md and the plot")
+    if "--stdout" in sys.argv[1:]:
+        print(render(files)[0])
+    else:
+        write_all(files, Path(__file__).resolve().parent.parent.parent)

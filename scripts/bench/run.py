@@ -11,6 +11,7 @@ docs/benchmarks.md, plot docs/benchmarks/exec.png) is written from that file.
 """
 
 import argparse
+import fcntl
 import json
 import os
 import platform
@@ -35,9 +36,13 @@ def parse_args():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--hosts", default="10,50,100,250,500", help="comma-separated host counts")
     p.add_argument("--repeat", type=int, default=3, help="runs of each tool at each host count")
+    p.add_argument("--start-rep", type=int, default=1,
+                   help="number of the first repetition (continues the rotation of an interrupted run)")
     p.add_argument("--tools", default=ALL_TOOLS, help=f"comma-separated subset of {ALL_TOOLS}")
     p.add_argument("--uname", default="fleet", help="tools that also run `uname -a` (comma list, or none)")
     p.add_argument("--fleet-binary", default=str(REPO / ".build-bench" / "release" / "fleet"))
+    p.add_argument("--fleet-args", default="", help="extra fleet exec options for an experiment, "
+                   "e.g. '--parallel 32' (recorded with each run; keep such runs out of the main table)")
     p.add_argument("--base", default="/tmp/fleet-bench", help="working folder for hosts and inventories")
     p.add_argument("--results", help="JSON lines file (default scripts/bench/results/exec-<time>.jsonl)")
     p.add_argument("--pause", type=float, default=1.0, help="seconds between runs")
@@ -79,7 +84,7 @@ def meta(args):
             "fleet": version([args.fleet_binary, "--version"]),
         },
         "args": {"hosts": args.sizes, "repeat": args.repeat, "tools": args.tool_list,
-                 "uname": args.uname_list},
+                 "uname": args.uname_list, "fleet_args": args.fleet_args},
     }
 
 
@@ -96,6 +101,12 @@ def plan_runs(tool_objs, uname_list):
 def main():
     args = parse_args()
     hosts_ctl = lighthosts.LightHosts(args.base)
+    os.makedirs(args.base, exist_ok=True)
+    lock = open(os.path.join(args.base, ".lock"), "a+")
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        sys.exit(f"run.py: another benchmark is using {args.base}; wait for it or pass another --base")
     if args.down:
         print(f"stopped {hosts_ctl.down()} light sshd(s) under {args.base}")
         return 0
@@ -106,7 +117,8 @@ def main():
     print(f"bringing up {args.sizes[-1]} light hosts under {args.base} ...", flush=True)
     hosts = hosts_ctl.up(args.sizes[-1])
     tool_objs = []
-    for t in tools.make_tools(args.base, hosts, args.fleet_binary, args.tool_list):
+    for t in tools.make_tools(args.base, hosts, args.fleet_binary, args.tool_list,
+                                args.fleet_args.split()):
         ok, why = t.available()
         if ok:
             tool_objs.append(t)
@@ -118,7 +130,7 @@ def main():
         out.write(json.dumps(meta(args)) + "\n")
         for n in args.sizes:
             pids = [pid for _, pid in hosts[:n]]
-            for rep in range(args.repeat):
+            for rep in range(args.start_rep - 1, args.start_rep - 1 + args.repeat):
                 k = rep % max(1, len(runs))
                 for tool, command in runs[k:] + runs[:k]:
                     time.sleep(args.pause)
@@ -129,6 +141,10 @@ def main():
                            "command": " ".join(command), "hosts": n, "rep": rep + 1,
                            "ok_hosts": ok_hosts, "correct": r["exit"] == 0 and ok_hosts == n,
                            "load1_before": round(load, 2)}
+                    if tool.name == "fleet":
+                        rec["host_ms_min_med_p90_max"] = tool.durations(r)
+                        if args.fleet_args:
+                            rec["fleet_args"] = args.fleet_args
                     rec.update({k2: v for k2, v in r.items() if k2 not in ("stdout", "stderr")})
                     if not rec["correct"]:
                         failures += 1

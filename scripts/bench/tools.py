@@ -50,9 +50,10 @@ def _ssh_opts(tool):
 class Fleet(Tool):
     name, label = "fleet", "fleet exec"
 
-    def __init__(self, base, hosts, binary):
+    def __init__(self, base, hosts, binary, extra=()):
         super().__init__(base, hosts)
         self.binary = binary
+        self.extra = list(extra)  # e.g. ["--parallel", "32"] for an experiment
 
     def available(self):
         if not self.binary or not os.access(self.binary, os.X_OK):
@@ -77,7 +78,22 @@ class Fleet(Tool):
         return env
 
     def argv(self, n, command):
-        return [self.binary, "exec", "--inventory", str(self.inventory(n)), "--json", "--"] + command
+        return ([self.binary, "exec", "--inventory", str(self.inventory(n)), "--json"] + self.extra
+                + ["--"] + command)
+
+    @staticmethod
+    def durations(result):
+        """fleet's own per-host duration_ms, as (min, median, p90, max), or None."""
+        d = []
+        for line in result["stdout"].splitlines():
+            try:
+                d.append(int(json.loads(line)["duration_ms"]))
+            except (ValueError, KeyError, TypeError):
+                continue
+        if not d:
+            return None
+        d.sort()
+        return [d[0], d[len(d) // 2], d[min(len(d) - 1, int(len(d) * 0.9))], d[-1]]
 
     def count_ok(self, result, n):
         ok = 0
@@ -179,9 +195,9 @@ class Pyinfra(Tool):
         return len(set(re.findall(r"^\s+\[(\S+)\]\s+Success\s*$", text, re.M)))
 
 
-def make_tools(base, hosts, fleet_binary, wanted):
+def make_tools(base, hosts, fleet_binary, wanted, fleet_args=()):
     all_tools = {
-        "fleet": lambda: Fleet(base, hosts, fleet_binary),
+        "fleet": lambda: Fleet(base, hosts, fleet_binary, fleet_args),
         "pssh": lambda: Pssh(base, hosts),
         "pssh-curve": lambda: PsshCurve(base, hosts),
         "ansible": lambda: Ansible(base, hosts),
