@@ -32,7 +32,7 @@ interrupt_once() {
 hc() { sed -n "s/^$1=//p" <<<"$HC" | tail -n 1; }
 
 t_interrupts() {
-  local n=${PB_KILL_RUNS:-20} i mode delay v next tag hit=0
+  local n=${PB_KILL_RUNS:-12} i mode delay v next tag hit=0
   local modes=(kill9 drop kill9 term drop kill9)
   v=$(served_version)
   load_start interrupts 400

@@ -4,7 +4,7 @@
 # runs as the non-root deploy user fleetlab on a second host, in parallel.
 #
 # usage: Tests/playbooks/run.sh            (uses a running lab with --servers, else starts and stops one)
-# env:   PB_KILL_RUNS=20     interrupted runs per suite (at least 20 in total are required)
+# env:   PB_KILL_RUNS=12     interrupted runs per suite (two suites: 24 in all, at least 20 required)
 #        PB_USERS="root fleetlab"   which suites to run
 #        PB_OUT=/tmp/fleet-pbtest   where logs, outputs and load summaries go
 #        PB_BENCH_SWAPS=0    extra v1<->v2 swaps under load for the swap benchmark
