@@ -1,0 +1,62 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+
+/// `fleet verify`: the inventory's `verify` endpoints, checked on every host through its nginx, in parallel.
+public struct Verify: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        abstract: "Check the inventory's verify endpoints on every host through its nginx.",
+        discussion: """
+            Runs curl on each host against nginx.url + each path of the inventory's `verify` list (default: \
+            /health, /api/v1/status and /metrics, each expecting 200), all hosts in parallel. Changes nothing. \
+            Exit status: 0 when every endpoint on every host answered as expected, 1 otherwise, 2 for a usage or \
+            inventory error.
+            Example: fleet verify --env production --hosts web2
+            """
+    )
+
+    @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var selection: HostSelectionOptions
+
+    @Flag(help: "Print one JSON object per host (host, ok, checks, error, unreachable) and nothing else.")
+    public var json = false
+
+    public init() {}
+
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    public func run(context: CommandContext) async throws -> Int32 {
+        let inventory: Inventory
+        let hosts: [HostEntry]
+        do {
+            inventory = try self.inventory.load(context)
+            hosts = try selection.select(from: inventory)
+        } catch {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        guard !inventory.verify.isEmpty else {
+            context.err("error: \(inventory.file): 'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the defaults\n")
+            return 2
+        }
+        let results = await Verifier.verify(inventory: inventory, hosts: hosts, transport: context.makeTransport())
+        if json {
+            for result in results { context.out(jsonLine(result) + "\n") }
+        } else {
+            context.out(Verifier.table(results))
+            let failed = results.filter { !$0.ok }
+            if failed.isEmpty {
+                context.err("\(results.count) hosts verified: every endpoint answered as expected\n")
+            } else {
+                context.err("\(failed.count) of \(results.count) hosts failed verification:\n")
+                for result in failed { context.err("  \(result.problem ?? result.host)\n") }
+                context.err("next: fleet status --env \(inventory.environment) shows each host's release and health; "
+                    + "docs/runbooks/failed-health-check.md says what to do\n")
+            }
+        }
+        return results.allSatisfy(\.ok) ? 0 : 1
+    }
+}
