@@ -13,10 +13,11 @@ public indirect enum JSONValue: Sendable, Equatable, Codable, CustomStringConver
     public static func lastObject(in text: String) -> JSONValue? {
         for line in text.split(separator: "\n").reversed() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
-            guard trimmed.hasPrefix("{"),
-                  let value = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)),
-                  case .object = value else { continue }
-            return value
+            guard trimmed.hasPrefix("{") else { continue }
+            // Numbers with leading zeros (`"status":000` from a probe that got no answer) are not JSON; read them as numbers.
+            for candidate in [trimmed, trimmed.replacingOccurrences(of: "(?<=[:\\[,])0+(?=[0-9])", with: "", options: .regularExpression)] {
+                if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(candidate.utf8)), case .object = value { return value }
+            }
         }
         return nil
     }

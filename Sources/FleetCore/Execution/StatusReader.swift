@@ -9,7 +9,8 @@ public enum StatusReader {
         let results = await onEachHost(hosts, inventory: inventory, transport: transport) { host, session in
             let output = try await scripts.installAndRun("status.sh", [], on: session)
             guard output.succeeded, let json = output.json else {
-                throw HostFailure(host: host.name, message: "status.sh failed (\(output.problem)); run it by hand to see more: "
+                let what = output.succeeded ? "printed no JSON result line" : "failed (\(output.problem))"
+                throw HostFailure(host: host.name, message: "status.sh \(what); run it on the host to see more: "
                     + scripts.commandLine(host.name, "status.sh", []))
             }
             return HostStatus(host: host.name, json: json, expectedStatus: expected, now: now())

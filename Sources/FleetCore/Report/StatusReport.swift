@@ -166,13 +166,15 @@ extension HostStatus {
 
     /// One line for the end: how many answered, healthy, locked.
     public static func summary(_ statuses: [HostStatus]) -> String {
-        let unreachable = statuses.filter { !$0.answered }.count
+        let unreachable = statuses.filter { !$0.answered && $0.unreachable }.count
+        let silent = statuses.filter { !$0.answered && !$0.unreachable }.count
         let failing = statuses.filter { $0.answered && !$0.healthy }.count
         let locked = statuses.filter { $0.lock != nil }.count
         let versions = Set(statuses.compactMap(\.current)).sorted()
-        var text = "\(statuses.count) hosts: \(statuses.count - unreachable - failing) healthy"
+        var text = "\(statuses.count) hosts: \(statuses.count - unreachable - silent - failing) healthy"
         if failing > 0 { text += ", \(failing) failing health" }
         if unreachable > 0 { text += ", \(unreachable) unreachable" }
+        if silent > 0 { text += ", \(silent) without an answer" }
         if locked > 0 { text += ", \(locked) locked (see `fleet lock status`)" }
         if !versions.isEmpty { text += "; releases: " + versions.joined(separator: ", ") }
         return text + "\n"

@@ -1,0 +1,81 @@
+import ArgumentParser
+import FleetCore
+import Foundation
+
+/// `fleet history`: the runs recorded next to the inventory, newest first.
+public struct HistoryCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "history",
+        abstract: "List recorded deploys and rollbacks, newest first.",
+        discussion: """
+            Reads <inventory folder>/.fleet/history/<env>/*.json (written by every deploy and rollback). \
+            Contacts no host. Exit status: 0, or 2 for a usage or inventory error.
+            """
+    )
+
+    @OptionGroup public var inventory: InventoryOptions
+
+    @Option(help: "Show at most this many runs (default 20; 0 for all).")
+    public var limit = 20
+
+    @Flag(help: "Print one JSON object per run (the recorded report, newest first) and nothing else.")
+    public var json = false
+
+    public init() {}
+
+    public func validate() throws {
+        if limit < 0 { throw ValidationError("--limit must be 0 (all) or more, not \(limit)") }
+    }
+
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    public func run(context: CommandContext) async throws -> Int32 {
+        let inventory: Inventory
+        do {
+            inventory = try self.inventory.load(context)
+        } catch {
+            context.err("error: \(error)\n")
+            return 2
+        }
+        let all = History.list(inventory: inventory.file, environment: inventory.environment).sorted { a, b in
+            a.startedAt != b.startedAt ? a.startedAt > b.startedAt : a.runId > b.runId
+        }
+        let runs = limit == 0 ? all : Array(all.prefix(limit))
+        if json {
+            for run in runs { context.out(run.json() + "\n") }
+            return 0
+        }
+        let folder = History.folder(inventory: inventory.file, environment: inventory.environment)
+        guard !runs.isEmpty else {
+            context.err("no runs recorded for \(inventory.environment) yet (in \(folder))\n")
+            return 0
+        }
+        context.out(HistoryTable.render(runs))
+        if runs.count < all.count {
+            context.err("\(runs.count) of \(all.count) runs shown; --limit 0 shows all\n")
+        }
+        return 0
+    }
+}
+
+/// The history table for people.
+enum HistoryTable {
+    static func render(_ runs: [RunReport]) -> String {
+        let order: [HostOutcome] = [.updated, .skipped, .failed, .notStarted, .unreachable, .rolledBack]
+        let rows = runs.map { run -> [String] in
+            let counts = run.counts
+            let outcome = order.compactMap { o in counts[o].flatMap { $0 > 0 ? "\($0) \(o.rawValue.replacingOccurrences(of: "_", with: " "))" : nil } }
+            return [run.startedAt, run.runId, run.command, run.version ?? (run.command == "rollback" ? "previous" : "-"), run.who,
+                    duration(run.durationMs), outcome.isEmpty ? "no hosts" : outcome.joined(separator: ", "),
+                    String(run.exitCode) + (run.haltReason.map { " (\($0))" } ?? "")]
+        }
+        return StatusFormat.table(["STARTED", "RUN ID", "COMMAND", "VERSION", "BY", "TOOK", "HOSTS", "EXIT"], rows)
+    }
+
+    static func duration(_ ms: Int) -> String {
+        ms < 60_000 ? String(format: "%.1fs", Double(ms) / 1000) : StatusFormat.age(ms / 1000)
+    }
+}
