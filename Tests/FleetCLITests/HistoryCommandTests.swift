@@ -1,0 +1,56 @@
+import FleetCore
+import Foundation
+import Testing
+@testable import FleetCLI
+
+@Suite("fleet history")
+struct HistoryCommandTests {
+    func report(_ id: String, _ command: String, _ version: String?, started: String, exit: Int32, hosts: [HostReport], inventory: String) -> RunReport {
+        RunReport(runId: id, command: command, app: "demo", environment: "test", inventory: inventory, image: "10.77.0.1:5000/demo",
+                  version: version, who: "alice@laptop", startedAt: started, finishedAt: started, durationMs: 12_345,
+                  exitCode: exit, haltReason: exit == 1 ? "web2 failed" : nil, hosts: hosts)
+    }
+
+    @Test func listsRecordedRunsNewestFirst() async throws {
+        let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11\n  web2: 10.77.0.12"))
+        try History.write(report("r1", "deploy", "v1", started: "2026-11-27T09:00:00Z", exit: 0,
+                                 hosts: [HostReport(host: "web1", outcome: .updated, phase: "deploy"),
+                                         HostReport(host: "web2", outcome: .updated, phase: "deploy")], inventory: path))
+        try History.write(report("r2", "deploy", "v2", started: "2026-11-27T10:00:00Z", exit: 1,
+                                 hosts: [HostReport(host: "web1", outcome: .updated, phase: "deploy"),
+                                         HostReport(host: "web2", outcome: .failed, phase: "deploy", exitCode: 11)], inventory: path))
+        try History.write(report("r3", "rollback", nil, started: "2026-11-27T11:00:00Z", exit: 0,
+                                 hosts: [HostReport(host: "web1", outcome: .updated, phase: "rollback")], inventory: path))
+
+        let captured = Captured()
+        #expect(try await HistoryCommand.parse(["--inventory", path]).run(context: captured.context()) == 0)
+        let lines = captured.out.split(separator: "\n").map(String.init)
+        #expect(lines.count == 4, "\(captured.out)")
+        #expect(lines[0].hasPrefix("STARTED"))
+        #expect(lines[1].contains("r3") && lines[1].contains("rollback") && lines[1].contains("previous"))
+        #expect(lines[2].contains("r2") && lines[2].contains("1 updated, 1 failed") && lines[2].contains("1 (web2 failed)"), "\(lines[2])")
+        #expect(lines[3].contains("r1") && lines[3].contains("2 updated") && lines[3].contains("alice@laptop") && lines[3].contains("12.3s"))
+
+        let json = Captured()
+        #expect(try await HistoryCommand.parse(["--inventory", path, "--json"]).run(context: json.context()) == 0)
+        let objects = jsonObjects(json.out)
+        #expect(objects.map { $0["run_id"] as? String } == ["r3", "r2", "r1"])
+        #expect(json.err.isEmpty)
+
+        let limited = Captured()
+        #expect(try await HistoryCommand.parse(["--inventory", path, "--limit", "1"]).run(context: limited.context()) == 0)
+        #expect(limited.out.split(separator: "\n").count == 2)
+        #expect(limited.err.contains("1 of 3 runs shown"))
+    }
+
+    @Test func noRunsYetIsNotAnError() async throws {
+        let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11"))
+        let captured = Captured()
+        #expect(try await HistoryCommand.parse(["--inventory", path]).run(context: captured.context()) == 0)
+        #expect(captured.err.contains("no runs recorded") && captured.err.contains(".fleet/history/test"), "\(captured.err)")
+    }
+
+    @Test func badLimitIsAUsageError() {
+        #expect(throws: (any Error).self) { try HistoryCommand.parse(["--limit", "-1"]) }
+    }
+}

@@ -1,0 +1,72 @@
+import FleetCore
+import Foundation
+import Testing
+@testable import FleetCLI
+
+@Suite("fleet init")
+struct InitCommandTests {
+    func tempDir() throws -> String {
+        let dir = NSTemporaryDirectory() + "fleet-init-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        return dir
+    }
+
+    @Test func writesTheStarterFilesAndNeverOverwritesWithoutForce() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let env = ["FLEET_HOME": LabApp.repo]
+        let first = Captured()
+        #expect(try await Init.parse([dir]).run(context: first.context(environment: env)) == 0, "\(first.err)")
+        for path in ["inventory/production.yml", "inventory/production.env.example", "playbooks/deploy.sh", "playbooks/lib.sh",
+                     "playbooks/setup.sh", ".github/workflows/deploy.yml", "monitoring/alerts.yml", "monitoring/prometheus.yml", ".gitignore"] {
+            #expect(FileManager.default.fileExists(atPath: dir + "/" + path), "\(path)")
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/playbooks/deploy.sh")[.posixPermissions] as? Int
+        #expect(mode == 0o755)
+        #expect(try String(contentsOfFile: dir + "/.gitignore", encoding: .utf8).contains("inventory/*.env\n"))
+
+        // The starting inventory loads once its env file exists.
+        try FileManager.default.copyItem(atPath: dir + "/inventory/production.env.example", toPath: dir + "/inventory/production.env")
+        let inventory = try InventoryLoader.load(path: dir + "/inventory/production.yml")
+        #expect(inventory.app == "shop")
+        #expect(inventory.envFile?.path == dir + "/inventory/production.env")
+        // Its playbooks are found next to it.
+        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]) == dir + "/playbooks")
+
+        // Second run: the user's edits stay, each skipped file is named, .gitignore not duplicated.
+        try "app: mine\n".write(toFile: dir + "/inventory/production.yml", atomically: true, encoding: .utf8)
+        let second = Captured()
+        #expect(try await Init.parse([dir]).run(context: second.context(environment: env)) == 0)
+        #expect(try String(contentsOfFile: dir + "/inventory/production.yml", encoding: .utf8) == "app: mine\n")
+        #expect(second.err.contains("skipped inventory/production.yml: it exists (--force overwrites it)"), "\(second.err)")
+        #expect(second.err.contains("skipped playbooks/deploy.sh"))
+        #expect(second.out.isEmpty, "\(second.out)")
+        let ignore = try String(contentsOfFile: dir + "/.gitignore", encoding: .utf8)
+        #expect(ignore.components(separatedBy: "inventory/*.env\n").count == 2)
+
+        // --force overwrites.
+        let forced = Captured()
+        #expect(try await Init.parse(["--force", dir]).run(context: forced.context(environment: env)) == 0)
+        #expect(try String(contentsOfFile: dir + "/inventory/production.yml", encoding: .utf8).contains("app: shop"))
+        #expect(forced.out.contains("wrote inventory/production.yml"))
+    }
+
+    @Test func keepsAnExistingGitignore() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try "node_modules/".write(toFile: dir + "/.gitignore", atomically: true, encoding: .utf8)
+        let captured = Captured()
+        #expect(try await Init.parse([]).run(context: captured.context(cwd: dir, environment: ["FLEET_HOME": LabApp.repo])) == 0)
+        #expect(try String(contentsOfFile: dir + "/.gitignore", encoding: .utf8).hasPrefix("node_modules/\n"))
+        #expect(FileManager.default.fileExists(atPath: dir + "/inventory/production.yml"))
+    }
+
+    @Test func missingFleetFilesSayWhereItLooked() {
+        do {
+            _ = try InitFiles.fleetHome(environment: ["FLEET_HOME": "/nonexistent-fleet"], executable: "/usr/bin/true")
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)".contains("/nonexistent-fleet ($FLEET_HOME)") && "\(error)".contains("FLEET_HOME"), "\(error)")
+        }
+    }
+}

@@ -1,0 +1,80 @@
+import FleetCore
+import Foundation
+import Testing
+@testable import FleetCLI
+
+@Suite("fleet lock on the lab")
+struct LockCommandTests {
+    @Test func statusShowsTheHolderAndReleaseSaysWhoseItWas() async throws {
+        let lab = try LabApp(app: "cmds-lock", hosts: [("web1", "10.77.0.11"), ("web2", "10.77.0.12")],
+                             nginxPort: 18182, ports: (19183, 19184))
+        try await lab.use {
+            let deployed = try await lab.deploy("v1", on: "web1")
+            try #require(deployed.succeeded, "\(deployed.problem)\n\(deployed.stderr)")
+            // A deploy that died: its fleet lock stays on both hosts.
+            let scripts = try lab.scripts()
+            let inventory = try lab.load()
+            let taken = await onEachHost(inventory.hosts, inventory: inventory, transport: SSHTransport(agentSocket: nil)) { _, session in
+                try await scripts.installAndRun("lock.sh", ["acquire", "--run-id", "run-42", "--who", "alice@laptop", "--pid", "4242",
+                                                            "--command", "deploy", "--version", "v2"], on: session)
+            }
+            for result in taken { #expect(try result.get().succeeded) }
+
+            let status = Captured()
+            #expect(try await LockStatus.parse(["--inventory", lab.inventoryPath, "--json"])
+                .run(context: status.context(environment: LabApp.environment)) == 0)
+            for (host, object) in byHost(status.out) {
+                let lock = try #require(object["lock"] as? [String: Any], "\(host)")
+                #expect(lock["who"] as? String == "alice@laptop")
+                #expect(lock["pid"] as? Int == 4242)
+                #expect(lock["command"] as? String == "deploy")
+                #expect(lock["version"] as? String == "v2")
+                #expect(lock["run_id"] as? String == "run-42")
+                #expect((lock["age_seconds"] as? Int ?? -1) >= 0)
+            }
+            #expect(byHost(status.out).count == 2)
+
+            // The lock is real: another run's deploy is refused with 3.
+            let refused = try await lab.deploy("v2", on: "web1")
+            #expect(refused.exitStatus == 3, "\(refused.problem)")
+
+            let table = Captured()
+            #expect(try await LockStatus.parse(["--inventory", lab.inventoryPath])
+                .run(context: table.context(environment: LabApp.environment)) == 0)
+            #expect(table.out.contains("alice@laptop") && table.out.contains("4242") && table.out.contains("run-42"), "\(table.out)")
+            #expect(table.err.contains("2 host(s) locked") && table.err.contains("fleet lock release"), "\(table.err)")
+
+            let release = Captured()
+            #expect(try await LockRelease.parse(["--inventory", lab.inventoryPath, "--hosts", "web1"])
+                .run(context: release.context(environment: LabApp.environment)) == 0)
+            #expect(release.out.contains("web1: released the fleet lock of alice@laptop (pid 4242, deploy v2, run run-42)"), "\(release.out)")
+
+            let after = Captured()
+            _ = try await LockStatus.parse(["--inventory", lab.inventoryPath, "--json"]).run(context: after.context(environment: LabApp.environment))
+            #expect(byHost(after.out)["web1"]?["lock"] is NSNull)
+            #expect((byHost(after.out)["web2"]?["lock"] as? [String: Any])?["who"] as? String == "alice@laptop")
+
+            let all = Captured()
+            #expect(try await LockRelease.parse(["--inventory", lab.inventoryPath])
+                .run(context: all.context(environment: LabApp.environment)) == 0)
+            #expect(all.out.contains("web1: no fleet lock was held"), "\(all.out)")
+            #expect(all.out.contains("web2: released the fleet lock of alice@laptop"), "\(all.out)")
+
+            // Free again: a deploy goes through.
+            let again = try await lab.deploy("v2", on: "web1")
+            #expect(again.succeeded, "\(again.problem)")
+        }
+    }
+
+    @Test func unreachableHostMakesLockStatusExitOne() async throws {
+        let lab = try LabApp(app: "cmds-lock2", hosts: [("web1", "10.77.0.11")], nginxPort: 18185, ports: (19189, 19190))
+        let path = try lab.writeInventory(name: "dead", hostLines: ["  web1: 10.77.0.11", "  dead: 10.77.0.99"])
+        let captured = Captured()
+        let code = try await LockStatus.parse(["--inventory", path]).run(context: captured.context(environment: LabApp.environment))
+        await lab.stop()
+        #expect(code == 1)
+        let dead = try #require(captured.out.split(separator: "\n").first { $0.hasPrefix("dead") })
+        #expect(dead.contains("UNREACHABLE"), "\(dead)")
+        #expect(captured.out.contains("web1  free"), "\(captured.out)")
+    }
+}

@@ -1,0 +1,89 @@
+import FleetCore
+import Foundation
+import Testing
+@testable import FleetCLI
+
+@Suite("fleet status on the lab")
+struct StatusCommandTests {
+    /// web1 gets v1 then v2 through the real deploy.sh; web2 gets nothing; status says so for each.
+    @Test func statusAfterRealDeploys() async throws {
+        let lab = try LabApp(app: "cmds-status", hosts: [("web1", "10.77.0.11"), ("web2", "10.77.0.12")],
+                             nginxPort: 18181, ports: (19181, 19182))
+        try await lab.use {
+            for version in ["v1", "v2"] {
+                let out = try await lab.deploy(version, on: "web1")
+                try #require(out.succeeded, "deploy \(version): \(out.problem)\n\(out.stderr)")
+            }
+            let captured = Captured()
+            let code = try await Status.parse(["--inventory", lab.inventoryPath, "--json"])
+                .run(context: captured.context(environment: LabApp.environment))
+            #expect(code == 1, "web2 has no release, so it is not healthy")
+            let lines = captured.out.split(separator: "\n")
+            #expect(lines.count == 2 && jsonObjects(captured.out).count == 2, "only JSON on stdout: \(captured.out)")
+            let hosts = byHost(captured.out)
+            let web1 = try #require(hosts["web1"])
+            #expect(web1["current"] as? String == "v2")
+            #expect(web1["previous"] as? String == "v1")
+            #expect(web1["healthy"] as? Bool == true)
+            #expect(web1["nginx_status"] as? Int == 200)
+            #expect(["blue", "green"].contains(web1["slot"] as? String ?? ""))
+            #expect(web1["container"] as? String == "healthy")
+            #expect((web1["deployed_by"] as? String)?.isEmpty == false)
+            #expect((web1["deployed_at"] as? String)?.hasPrefix("20") == true)
+            #expect(web1["lock"] == nil)
+            let web2 = try #require(hosts["web2"])
+            #expect(web2["answered"] as? Bool == true)
+            #expect(web2["healthy"] as? Bool == false)
+            #expect(web2["current"] == nil)
+            #expect((web2["error"] as? String)?.contains("no release deployed yet") == true)
+
+            let table = Captured()
+            let one = try await Status.parse(["--inventory", lab.inventoryPath, "--hosts", "web1"])
+                .run(context: table.context(environment: LabApp.environment))
+            #expect(one == 0, "\(table.out)\(table.err)")
+            let row = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("web1") })
+            #expect(row.contains("v2") && row.contains("v1") && row.contains("ok"), "\(row)")
+            #expect(table.out.hasPrefix("HOST"))
+            #expect(table.err.contains("1 hosts: 1 healthy"), "\(table.err)")
+        }
+    }
+
+    /// An unreachable host is shown as such, with its error; the others are still read.
+    @Test func unreachableHostShownWithItsError() async throws {
+        let lab = try LabApp(app: "cmds-status2", hosts: [("web1", "10.77.0.11")], nginxPort: 18184, ports: (19187, 19188))
+        let path = try lab.writeInventory(name: "dead", hostLines: ["  web1: 10.77.0.11", "  dead: 10.77.0.99"])
+        let captured = Captured()
+        let code = try await Status.parse(["--inventory", path]).run(context: captured.context(environment: LabApp.environment))
+        await lab.stop()
+        #expect(code == 1)
+        let dead = try #require(captured.out.split(separator: "\n").first { $0.hasPrefix("dead") })
+        #expect(dead.contains("UNREACHABLE") && dead.contains("10.77.0.99"), "\(dead)")
+        #expect(captured.out.split(separator: "\n").contains { $0.hasPrefix("web1") })
+        #expect(captured.err.contains("1 unreachable"), "\(captured.err)")
+    }
+
+    @Test func inventoryErrorExitsTwoAndContactsNothing() async throws {
+        let captured = Captured()
+        let code = try await Status.parse(["--inventory", "/tmp/no-such-folder/inventory/x.yml"])
+            .run(context: captured.context(environment: LabApp.environment))
+        #expect(code == 2)
+        #expect(captured.err.contains("/tmp/no-such-folder/inventory/x.yml"))
+        #expect(captured.out.isEmpty)
+    }
+
+    @Test func missingPlaybooksSayWhereItLooked() async throws {
+        let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11"))
+        let captured = Captured()
+        let code = try await Status.parse(["--inventory", path]).run(context: captured.context(environment: [:]))
+        #expect(code == 2)
+        #expect(captured.err.contains("FLEET_PLAYBOOKS") && captured.err.contains("playbooks"), "\(captured.err)")
+    }
+
+    @Test func ageFormatting() {
+        #expect(StatusFormat.age(5) == "5s")
+        #expect(StatusFormat.age(125) == "2m")
+        #expect(StatusFormat.age(3 * 3600 + 5 * 60) == "3h05m")
+        #expect(StatusFormat.age(2 * 86_400 + 4 * 3600) == "2d04h")
+        #expect(StatusFormat.parseTime("2026-11-27T10:40:00Z") != nil)
+    }
+}
