@@ -39,11 +39,8 @@ public enum HTTPPost {
         config.urlCache = nil
         let session = URLSession(configuration: config)
         defer { session.finishTasksAndInvalidate() }
-        let prepared = request
         do {
-            let (data, response) = try await withDeadline(seconds: timeout + 1, reported: timeout) {
-                try await session.data(for: prepared)
-            }
+            let (data, response) = try await transfer(session: session, request: request, deadline: timeout + 1, reported: timeout)
             let status = (response as? HTTPURLResponse)?.statusCode ?? 0
             return Response(status: status, body: data)
         } catch let error as DeliveryError {
@@ -52,6 +49,36 @@ public enum HTTPPost {
             throw DeliveryError("\(redact(url)): no answer within \(MetricsText.number(timeout)) s")
         } catch {
             throw DeliveryError("\(redact(url)): \(describe(error))")
+        }
+    }
+
+    /// A data task with a completion handler (URLSession's async API can hang on Linux), resumed exactly once:
+    /// by the task, or by the deadline, which also cancels the task. Never blocks a thread of the pool.
+    static func transfer(session: URLSession, request: URLRequest, deadline: Double, reported: Double) async throws -> (Data, URLResponse?) {
+        let once = Once()
+        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse?), Error>) in
+            let task = session.dataTask(with: request) { data, response, error in
+                guard once.claim() else { return }
+                if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: (data ?? Data(), response)) }
+            }
+            task.resume()
+            DispatchQueue.global().asyncAfter(deadline: .now() + deadline) {
+                guard once.claim() else { return }
+                task.cancel()
+                continuation.resume(throwing: DeliveryError("no answer within \(MetricsText.number(reported)) s"))
+            }
+        }
+    }
+
+    final class Once: @unchecked Sendable {
+        private let lock = NSLock()
+        private var done = false
+        func claim() -> Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            if done { return false }
+            done = true
+            return true
         }
     }
 
@@ -85,20 +112,6 @@ public enum HTTPPost {
             }
         }
         return "transfer failed (\(type(of: error)))"
-    }
-
-    /// Runs `work`, giving up after `seconds` even if the transport ignores its own timeout.
-    static func withDeadline<T: Sendable>(seconds: Double, reported: Double, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T.self) { group in
-            group.addTask { try await work() }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-                throw DeliveryError("no answer within \(MetricsText.number(reported)) s")
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next() else { throw DeliveryError("no answer") }
-            return first
-        }
     }
 
     /// First line of a response body, short and printable, for an error message.
