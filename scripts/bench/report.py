@@ -3,7 +3,7 @@
     python3 scripts/bench/report.py RESULTS.jsonl [MORE.jsonl ...]
 
 rewrites the generated part of docs/benchmarks.md (from its BEGIN heading to the next\n`## ` heading) and
-docs/benchmarks/exec.png. The prose around the markers is kept.
+docs/benchmarks/exec.png. The hand-written prose around it is kept.
 """
 
 import json
@@ -147,10 +147,10 @@ def targets(g):
 def conditions(metas, runs):
     if not metas:
         return ""
-    m = metas[-1]
+    m, first = metas[-1], metas[0]
     v = m["versions"]
     loads = [r["load1_before"] for r in runs if "load1_before" in r]
-    text = (f"Measured {m['started']} on {m['cores']} cores, kernel {m['kernel']}, file descriptor "
+    text = (f"Measured from {first['started']} to {m['started']} (last start) on {m['cores']} cores, kernel {m['kernel']}, file descriptor "
             f"limit {m['fd_limit'][0]}; load average (1 min) before runs {min(loads):.1f} to "
             f"{max(loads):.1f}. {v['openssh']}; parallel-ssh {v['pssh']}; {v['ansible']}; "
             f"{v['pyinfra']}; fleet {v['fleet'] or 'not built'}. Runs alternate round-robin "
@@ -209,7 +209,8 @@ def render(paths):
         BEGIN, conditions(metas, runs), "#### Wall time", table_time(g),
         "#### Cost: CPU and memory", table_cost(g),
         "#### fleet against the targets of issue 7", targets(g),
-        "Raw data: " + ", ".join(f"`{Path(p).name}`" for p in paths) + " (in `scripts/bench/results/`).",
+        textwrap.fill("Raw data: " + ", ".join(f"`{Path(p).name}`" for p in paths)
+                      + " (in `scripts/bench/results/`).", width=118, break_on_hyphens=False),
     ]), g
 
 
