@@ -25,6 +25,7 @@ final class LabApp: @unchecked Sendable {
         self.ports = ports
         self.dir = "/tmp/fleet-cmds-\(app)"
         self.extraYAML = extraYAML
+        Self.stopLeftovers(dir)
         try? FileManager.default.removeItem(atPath: dir)
         for host in self.hosts {
             for sub in ["opt", "state", "nginx/tmp"] {
@@ -36,6 +37,19 @@ final class LabApp: @unchecked Sendable {
         }
         try FileManager.default.createDirectory(atPath: dir + "/inventory", withIntermediateDirectories: true)
         try inventoryYAML().write(toFile: inventoryPath, atomically: true, encoding: .utf8)
+    }
+
+    /// An interrupted run may have left its nginx running: stop it by its pid file, only if that pid is still
+    /// the nginx of this folder (hosts share this machine's pid namespace; only the network is separate).
+    static func stopLeftovers(_ dir: String) {
+        for host in (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [] {
+            guard let text = try? String(contentsOfFile: "\(dir)/\(host)/nginx/nginx.pid", encoding: .utf8),
+                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let cmdline = FileManager.default.contents(atPath: "/proc/\(pid)/cmdline"),
+                  String(decoding: cmdline, as: UTF8.self).contains("nginx"),
+                  String(decoding: cmdline, as: UTF8.self).contains("\(dir)/\(host)/nginx/nginx.conf") else { continue }
+            kill(pid, SIGTERM)
+        }
     }
 
     var upstream: String { "fleet_" + app.replacingOccurrences(of: "-", with: "_") }
@@ -119,7 +133,7 @@ final class LabApp: @unchecked Sendable {
     func shell(_ line: @escaping @Sendable (String) -> String, on names: [String]) async throws -> [String] {
         let inventory = try load()
         let results = await onEachHost(try entries(names), inventory: inventory, transport: SSHTransport(agentSocket: nil)) { host, session in
-            let result = try await session.run(line(host.name), timeout: .seconds(60), stdin: [], onLine: nil)
+            let result = try await session.run(line(host.name), timeout: .seconds(180), stdin: [], onLine: nil)
             return "exit \(result.exitStatus): \(result.stdoutText)\(result.stderrText)"
         }
         return try results.map { try $0.get() }
@@ -127,12 +141,15 @@ final class LabApp: @unchecked Sendable {
 
     /// Starts this app's nginx on each host (stopping one a previous run left, by its pid file).
     func start() async throws {
-        try await shell({ h in
+        let answers = try await shell({ h in
             let d = "\(self.dir)/\(h)/nginx"
             return "if [ -s \(d)/nginx.pid ]; then kill \"$(cat \(d)/nginx.pid)\" 2>/dev/null || true; sleep 0.3; fi; "
                 + "docker rm -f \(self.app)-blue \(self.app)-green >/dev/null 2>&1 || true; "
                 + "nginx -c \(d)/nginx.conf </dev/null >/dev/null 2>&1 && echo started"
         }, on: hosts.map(\.name))
+        for answer in answers where !answer.contains("started") {
+            throw HostFailure(host: app, message: "nginx did not start: \(answer)")
+        }
     }
 
     /// Deploys VERSION on a host through the real deploy.sh (installed by HostScripts).

@@ -118,7 +118,7 @@ public struct HostScripts: Sendable {
     /// host's `fleet.conf` (0644). Safe to run again. Throws a `HostFailure` saying what failed and what to do.
     public func install(on session: any HostSession) async throws {
         let host = session.hostName
-        let folders = try await session.run(folderCommand(host), timeout: .seconds(30), stdin: [], onLine: nil)
+        let folders = try await session.run(folderCommand(host), timeout: .seconds(120), stdin: [], onLine: nil)
         guard folders.succeeded else {
             let why = folders.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(folders.exitStatus)"
             throw HostFailure(host: host, message:
@@ -138,7 +138,7 @@ public struct HostScripts: Sendable {
     /// Runs `ROOT/bin/SCRIPT --config ROOT/fleet.conf ARGS...` and parses its JSON line. Throws only when the
     /// command could not run at all (connection lost, timeout).
     public func run(_ script: String, _ args: [String], on session: any HostSession,
-                    timeout: Duration? = .seconds(60)) async throws -> HostScriptOutput {
+                    timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
         let result = try await session.run(commandLine(session.hostName, script, args), timeout: timeout, stdin: [], onLine: nil)
         return HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
                                 json: JSONValue.lastObject(in: result.stdoutText),
@@ -147,7 +147,7 @@ public struct HostScripts: Sendable {
 
     /// Installs, then runs one script.
     public func installAndRun(_ script: String, _ args: [String], on session: any HostSession,
-                              timeout: Duration? = .seconds(60)) async throws -> HostScriptOutput {
+                              timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
         try await install(on: session)
         return try await run(script, args, on: session, timeout: timeout)
     }

@@ -76,7 +76,7 @@ public enum Verifier {
         let endpoints = inventory.verify
         let command = self.command(inventory: inventory)
         let results = await onEachHost(hosts, inventory: inventory, transport: transport) { host, session in
-            let output = try await session.run(command, timeout: .seconds(timeoutSeconds * max(1, endpoints.count) + 10),
+            let output = try await session.run(command, timeout: .seconds(timeoutSeconds * max(1, endpoints.count) + 60),
                                                stdin: [], onLine: nil)
             return try parse(output.stdoutText, endpoints: endpoints, host: host.name, stderr: output.stderrText)
         }
