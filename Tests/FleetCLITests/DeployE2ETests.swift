@@ -25,8 +25,8 @@ struct DeployE2ETests {
         #expect(code == 0, "\(captured.err)")
         #expect(totalRequests(load) > 100)
         #expect(failedRequests(load) == 0, "\(load)")
-        for host in 1...4 { #expect(E2E.serving(host) == "v2") }
-        #expect(captured.err.contains("updated (4): web1, web2, web3, web4"))
+        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v2") }
+        #expect(captured.err.contains("updated (\(E2E.hostCount)): web1, web2, web3"))
 
         // The JSON report, and the history beside the inventory.
         let (jsonCode, jsonOut) = try await deploy(inventory, ["--json", "v2"])
@@ -48,10 +48,10 @@ struct DeployE2ETests {
         let report = try #require(History.list(inventory: inventory, environment: "e2e").last)
         let outcome = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
         #expect(outcome["web1"] == .failed && outcome["web2"] == .failed)
-        #expect(outcome["web3"] == .notStarted && outcome["web4"] == .notStarted)
+        for host in 3...E2E.hostCount { #expect(outcome["web\(host)"] == .notStarted) }
         #expect(report.hosts.first { $0.host == "web1" }?.exitCode == 11)
         #expect(brokenOut.err.contains("halted:"))
-        for host in 1...4 { #expect(E2E.serving(host) == "v2") }
+        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v2") }
 
         // Roll one host back: it returns to v1, its previous release; the others stay.
         let back = try Rollback.parse(["--inventory", inventory, "--host", "web1"])
@@ -83,13 +83,14 @@ struct DeployE2ETests {
 
     @Test func aHostWhoseSshdIsDownStopsTheDeployBeforeAnyChange() async throws {
         let inventory = try E2E.inventory()
-        let before = (1...3).map { E2E.serving($0) }
-        E2E.lab("stop-sshd web4")
-        defer { E2E.lab("start-sshd web4") }
+        let last = E2E.hostCount
+        let before = (1..<last).map { E2E.serving($0) }
+        E2E.lab("stop-sshd web\(last)")
+        defer { E2E.lab("start-sshd web\(last)") }
         let target = before[0] == "v1" ? "v2" : "v1"
         let (code, captured) = try await deploy(inventory, [target])
         #expect(code == 4, "\(captured.err)")
-        #expect(captured.err.contains("web4"))
-        #expect((1...3).map { E2E.serving($0) } == before)
+        #expect(captured.err.contains("web\(last)"))
+        #expect((1..<last).map { E2E.serving($0) } == before)
     }
 }

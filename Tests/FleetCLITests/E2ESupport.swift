@@ -7,9 +7,15 @@ enum E2E {
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static let secret = "s3cr3t-e2e-7f3a9c"
+    /// How many hosts the lab has (`LAB_HOSTS` in its lab.env); the suite wants at least 3.
+    static let hostCount: Int = {
+        let text = (try? String(contentsOfFile: Lab.dir + "/lab.env", encoding: .utf8)) ?? ""
+        let line = text.split(separator: "\n").first { $0.hasPrefix("LAB_HOSTS=") }
+        return line.flatMap { Int($0.dropFirst("LAB_HOSTS=".count)) } ?? 4
+    }()
 
     /// An inventory for the lab's first `hosts` hosts, in a folder of its own (history goes beside it).
-    static func inventory(hosts: Int = 4, batch: String = "2", extra: String = "") throws -> String {
+    static func inventory(hosts: Int = E2E.hostCount, batch: String = "2", extra: String = "") throws -> String {
         let folder = NSTemporaryDirectory() + "fleet-e2e-\(UInt32.random(in: 0...UInt32.max))/inventory"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try "SECRET_TOKEN=\(secret)\nGREETING=hello\n".write(toFile: folder + "/e2e.env", atomically: true, encoding: .utf8)
@@ -71,15 +77,21 @@ func sh(_ command: String) -> String {
 /// A shell command on a thread of its own, so a long wait never holds a cooperative thread.
 func background(_ command: String) async -> String {
     await withCheckedContinuation { continuation in
-        Thread.detachNewThread { continuation.resume(returning: sh(command)) }
+        Thread.detachNewThread {
+            // Children inherit this thread's signal mask; a blocked SIGCHLD would leave their shells waiting forever.
+            var none = sigset_t()
+            sigemptyset(&none)
+            pthread_sigmask(SIG_SETMASK, &none, nil)
+            continuation.resume(returning: sh(command))
+        }
     }
 }
 
 /// The lab's load generator against every host's nginx while `body` runs; returns its JSON summary.
-func underLoad(hosts: Int = 4, _ body: () async throws -> Void) async throws -> [String: Any] {
+func underLoad(hosts: Int = E2E.hostCount, _ body: () async throws -> Void) async throws -> [String: Any] {
     let pidFile = NSTemporaryDirectory() + "fleet-load-\(UInt32.random(in: 0...UInt32.max)).pid"
     let addresses = (1...hosts).map { "10.77.0.\(10 + $0)" }.joined(separator: " ")
-    let load = Task { await background("python3 \(E2E.repo)/scripts/lab/load.py \(addresses) --seconds 300 & echo $! > \(pidFile); wait") }
+    let load = Task { await background("echo $$ > \(pidFile); exec python3 \(E2E.repo)/scripts/lab/load.py \(addresses) --seconds 300") }
     try await Task.sleep(for: .seconds(1))
     do { try await body() } catch {
         sh("kill -TERM $(cat \(pidFile))")

@@ -14,5 +14,11 @@ public struct RolloutOptions: ParsableArguments, Sendable {
     @Flag(help: "Print newline-delimited JSON events and the final report instead of text.")
     public var json = false
 
+    @Option(help: "Push the run's metrics to this Prometheus Pushgateway (default: the inventory's metrics.pushgateway).")
+    public var pushgateway: String?
+
+    @Flag(name: .customLong("strict-image"), help: "Refuse (exit 4) when the image runs as root, has no HEALTHCHECK or is over the size budget.")
+    public var strictImage = false
+
     public init() {}
 }

@@ -71,10 +71,42 @@ extension RolloutSupport {
         }
         let interrupt = Interrupt()
         context.trapSignals(interrupt)
-        let executor = Executor(plan: built.plan, settings: built.inventory.ssh, transport: context.makeTransport(),
+        let inventory = built.inventory
+        let plan = built.plan
+        let transport = context.makeTransport()
+        var executor = Executor(plan: plan, settings: inventory.ssh, transport: transport,
                                 files: files, interrupt: interrupt, skipUnreachable: rollout.skipUnreachable,
                                 onEvent: printer(context, json: rollout.json))
+        if plan.command == .deploy, let version = plan.version {
+            executor.afterPreflight = imageCheck(inventory, version: version, strict: rollout.strictImage, context: context)
+        }
+        if !inventory.verify.isEmpty {
+            executor.afterBatch = { hosts in
+                let targets = inventory.hosts.filter { hosts.contains($0.name) }
+                let results = await Verifier.verify(inventory: inventory, hosts: targets, transport: transport)
+                var problems: [String: String] = [:]
+                for result in results where !result.ok {
+                    let failed = result.failedChecks.map { "\($0.path) gave \($0.status), expected \($0.expected)" }
+                    problems[result.host] = "verify through nginx failed: " + (result.error ?? failed.joined(separator: "; "))
+                }
+                return problems
+            }
+        }
+        let secrets = inventory.envFile?.secretValues ?? []
+        let start = RunStart(runId: plan.run.runId, command: plan.command.rawValue, app: plan.app, environment: plan.environment,
+                             image: plan.image, version: plan.version ?? plan.rollbackTo, who: plan.run.who,
+                             startedAt: plan.run.startedAt, hosts: plan.hosts.map(\.name))
+        for warning in await Notifier.send(event: .started(start), to: inventory.notify.webhooks, format: inventory.notify.format, redacting: secrets) {
+            context.err("warning: \(warning)\n")
+        }
         let report = await executor.run()
+        for warning in await Notifier.send(event: .finished(report), to: inventory.notify.webhooks, format: inventory.notify.format, redacting: secrets) {
+            context.err("warning: \(warning)\n")
+        }
+        let gateway = rollout.pushgateway ?? inventory.metrics.pushgateway
+        if !gateway.isEmpty, let warning = await MetricsPusher.pushOrWarn(report: report, to: gateway) {
+            context.err("warning: \(warning)\n")
+        }
         do {
             try History.write(report)
         } catch {
@@ -86,6 +118,19 @@ extension RolloutSupport {
             context.err(Recap.text(report, color: context.useColor))
         }
         return report.exitCode
+    }
+
+    /// The card's common failures, caught on the first host once the image is pulled: warnings, or a refusal
+    /// with `--strict-image`.
+    static func imageCheck(_ inventory: Inventory, version: String, strict: Bool,
+                           context: CommandContext) -> @Sendable (any HostSession) async -> String? {
+        { session in
+            let warnings = await ImageCheck.inspect(session: session, image: "\(inventory.image):\(version)",
+                                                    maxSizeMB: inventory.imageChecks.maxSizeMB)
+            for warning in warnings { context.err("warning: \(warning.description)\n") }
+            guard strict, !warnings.isEmpty else { return nil }
+            return "--strict-image: the image has \(warnings.count) problem\(warnings.count == 1 ? "" : "s") (above); nothing was changed"
+        }
     }
 
     /// The hosts to run again: failed, unreachable or not started in the last recorded run.

@@ -13,6 +13,9 @@ public struct Executor: Sendable {
     /// Called after each batch with the hosts it updated; returns a failure message per host that failed the
     /// check (for example `fleet verify`'s endpoints through nginx).
     public var afterBatch: (@Sendable ([String]) async -> [String: String])?
+    /// Called once pre-flight passed everywhere, with the first host's session (the image is pulled there);
+    /// a message back halts the run before any host changes (exit 4), for example `--strict-image`.
+    public var afterPreflight: (@Sendable (any HostSession) async -> String?)?
 
     public init(plan: Plan, settings: SSHSettings, transport: any Transport, files: UploadFiles,
                 interrupt: Interrupt = Interrupt(), skipUnreachable: Bool = false,
@@ -53,6 +56,10 @@ public struct Executor: Sendable {
                 if let verdict {
                     exitCode = verdict.code
                     halt = verdict.reason
+                } else if let afterPreflight, let first = stage.hosts.first?.host,
+                          let session = await state.existingSession(first), let refusal = await afterPreflight(session) {
+                    exitCode = 4
+                    halt = refusal
                 }
             case .hook:
                 onEvent(.stage(stage.title))

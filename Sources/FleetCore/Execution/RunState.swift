@@ -29,6 +29,8 @@ actor RunState {
         return session
     }
 
+    func existingSession(_ host: String) -> (any HostSession)? { sessions[host] }
+
     /// False once a host failed or was unreachable: no further stage touches it (but its lock is released).
     func usable(_ host: String) -> Bool {
         guard let outcome = records[host]?.outcome else { return false }

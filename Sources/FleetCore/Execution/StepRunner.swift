@@ -23,6 +23,10 @@ public struct ScriptResult: Sendable {
             for (key, value) in object {
                 if let text = value as? String { fields[key] = text } else if let number = value as? NSNumber { fields[key] = number.stringValue }
             }
+            // Booleans come back as NSNumber (0/1) on Linux; read them from the text.
+            for key in object.keys where line.contains("\"\(key)\":true") || line.contains("\"\(key)\":false") {
+                fields[key] = line.contains("\"\(key)\":true") ? "true" : "false"
+            }
             return
         }
     }
