@@ -141,8 +141,8 @@ public actor SSHConnection {
         }
     }
 
-    /// Waits until the socket is ready in the directions libssh2 is blocked on, at most about a second (so
-    /// callers can send keepalives). Returns false once the deadline has passed. Throws when cancelled.
+    /// Waits until the socket is ready in the directions libssh2 is blocked on, at most one keepalive interval
+    /// (so callers can send keepalives). Returns false once the deadline has passed. Throws when cancelled.
     func waitSocket(until deadline: Deadline) throws -> Bool {
         if deadline.passed { return false }
         let directions = libssh2_session_block_directions(session)
@@ -150,7 +150,8 @@ public actor SSHConnection {
         if directions & LIBSSH2_SESSION_BLOCK_INBOUND != 0 { events |= Int16(POLLIN) }
         if directions & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 { events |= Int16(POLLOUT) }
         if events == 0 { events = Int16(POLLIN) }
-        let slice = Deadline(nanos: min(deadline.nanos, Deadline.now() + 1_000_000_000))
+        // Wake at least once per keepalive interval (not every second: hundreds of idle sessions would spin).
+        let slice = Deadline(nanos: min(deadline.nanos, Deadline.now() + UInt64(max(1, options.keepaliveInterval)) * 1_000_000_000))
         _ = try Poller.wait(fd: socketFD, events: events, deadline: slice, wakeFD: wakeFD, name: target.name)
         return !deadline.passed
     }

@@ -20,7 +20,7 @@ struct Deadline: Sendable {
     static let never = Deadline(nanos: .max)
 
     /// Milliseconds left, capped for use as a `poll(2)` timeout; 0 once passed.
-    func remainingMillis(cap: Int32 = 1000) -> Int32 {
+    func remainingMillis(cap: Int32 = 60_000) -> Int32 {
         let current = Deadline.now()
         if current >= nanos { return 0 }
         return Int32(min(UInt64(cap), (nanos - current) / 1_000_000 + 1))

@@ -32,6 +32,7 @@ public struct Exec: AsyncParsableCommand {
     public init() {}
 
     public func validate() throws {
+        if words == ["--help"] || words == ["-h"] { throw CleanExit.helpRequest(self) }
         if words.isEmpty { throw ValidationError("Give the command after --, for example: fleet exec --env production -- uptime") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }

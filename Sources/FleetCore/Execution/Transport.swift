@@ -1,3 +1,4 @@
+import Foundation
 import SSHEngine
 
 /// One open session to one host. The executor talks only to this, so tests can record what runs.
@@ -29,7 +30,9 @@ public struct SSHTransport: Transport {
         self.agentSocket = agentSocket
     }
 
-    public static let defaultHandshakeConcurrency = 32
+    /// 8 per core: the benchmark (docs/benchmarks.md) showed 16 connections in progress beating 100 by 3x on a
+    /// 2-core machine, where many simultaneous sshd handshakes cost the servers four times the CPU each.
+    public static let defaultHandshakeConcurrency = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
         let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user)
