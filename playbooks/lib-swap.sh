@@ -209,7 +209,7 @@ prune_releases() {
 # write_metrics VERSION SLOT SWAP_MS: a node_exporter textfile when TEXTFILE_DIR is set.
 write_metrics() {
   [[ -n $CFG_TEXTFILE_DIR && -d $CFG_TEXTFILE_DIR && -w $CFG_TEXTFILE_DIR ]] || return 0
-  printf 'fleet_release_info{app="%s",version="%s",slot="%s"} 1\nfleet_deploy_timestamp_seconds{app="%s"} %s\nfleet_swap_seconds{app="%s"} %s\n' \
+  printf 'fleet_release_info{app="%s",version="%s",slot="%s"} 1\nfleet_last_deploy_timestamp_seconds{app="%s"} %s\nfleet_swap_seconds{app="%s"} %s\n' \
     "$CFG_APP" "$1" "$2" "$CFG_APP" "$(date +%s)" "$CFG_APP" "$(awk -v m="$3" 'BEGIN{printf "%.3f", m/1000}')" |
     write_atomic "$CFG_TEXTFILE_DIR/fleet_$CFG_APP.prom" 0644
 }
