@@ -73,7 +73,8 @@ struct ExecCommandTests {
         let lines = try String(contentsOfFile: knownHosts, encoding: .utf8).split(separator: "\n").prefix(20)
         #expect(lines.count == 20)
         let hosts = lines.enumerated().map { "  light\($0.offset + 1): \($0.element.split(separator: " ")[0])" }
-        let path = try writeInventory(labInventory(hosts: hosts.joined(separator: "\n"), knownHosts: knownHosts))
+        // As the lab's plain user: root's shell start-up on this image (pyenv) takes a lock on every login.
+        let path = try writeInventory(labInventory(hosts: hosts.joined(separator: "\n"), knownHosts: knownHosts, user: "fleetlab"))
         let captured = Captured()
         let started = ContinuousClock.now
         let code = try await Exec.parse(["--inventory", path, "--", "sleep 3"]).run(context: captured.context())

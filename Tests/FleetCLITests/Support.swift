@@ -33,12 +33,13 @@ func writeInventory(_ yaml: String, name: String = "test.yml") throws -> String 
 }
 
 /// The lab inventory's ssh section with absolute paths, and extra hosts lines.
-func labInventory(hosts: String, connectTimeout: String = "5s", knownHosts: String = Lab.dir + "/known_hosts") -> String {
+func labInventory(hosts: String, connectTimeout: String = "5s", knownHosts: String = Lab.dir + "/known_hosts",
+                  user: String = "root") -> String {
     """
     app: demo
     image: 10.77.0.1:5000/demo
     ssh:
-      user: root
+      user: \(user)
       identity_files: [\(Lab.dir)/client/id_ed25519]
       known_hosts: \(knownHosts)
       connect_timeout: \(connectTimeout)
