@@ -1,3 +1,4 @@
+import ArgumentParser
 import FleetCore
 import Foundation
 import SSHEngine
@@ -47,9 +48,17 @@ public struct CommandContext: Sendable {
     public var useColor: Bool { isTerminal && (environment["NO_COLOR"] ?? "").isEmpty }
 }
 
-/// The context commands run with. Tests replace it before calling a command's `run(context:)` directly.
-public enum Live {
-    public static func context() -> CommandContext { CommandContext.live() }
+/// A subcommand that runs with an injected context and returns fleet's exit status; `run()` gives it the live
+/// context and turns the status into the process's exit code.
+public protocol ContextCommand: AsyncParsableCommand {
+    func run(context: CommandContext) async throws -> Int32
+}
+
+extension ContextCommand {
+    public func run() async throws {
+        let code = try await run(context: .live())
+        if code != 0 { throw ExitCode(code) }
+    }
 }
 
 /// The first SIGINT or SIGTERM asks the rollout to stop gracefully (no new host starts, hosts in flight finish,

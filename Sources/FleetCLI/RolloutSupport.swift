@@ -20,23 +20,15 @@ enum RolloutSupport {
         return RunContext(runId: runId, who: who, pid: Int(getpid()), startedAt: stamp)
     }
 
-    /// The host scripts: `$FLEET_PLAYBOOKS`, else `playbooks/` beside the inventory folder, else the one in the
-    /// checkout this fleet binary was built in.
+    /// The host scripts' folder (see `Playbooks.locate`), as an input error (exit 2) when it is missing.
     static func playbooksDir(inventory: Inventory, context: CommandContext) throws -> String {
-        var candidates: [String] = []
-        if let env = context.environment["FLEET_PLAYBOOKS"], !env.isEmpty { candidates.append(env) }
-        let inventoryDir = (inventory.file as NSString).deletingLastPathComponent
-        candidates.append(((inventoryDir as NSString).deletingLastPathComponent as NSString).appendingPathComponent("playbooks"))
-        var dir = (CommandLine.arguments[0] as NSString).deletingLastPathComponent
-        if !dir.hasPrefix("/") { dir = (context.currentDirectory as NSString).appendingPathComponent(dir) }
-        for _ in 0..<6 {
-            candidates.append((dir as NSString).appendingPathComponent("playbooks"))
-            dir = (dir as NSString).deletingLastPathComponent
+        do {
+            var executable = CommandLine.arguments.first ?? ""
+            if !executable.hasPrefix("/") { executable = (context.currentDirectory as NSString).appendingPathComponent(executable) }
+            return try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment, executable: executable)
+        } catch let error as HostFailure {
+            throw InventoryError(file: inventory.file, message: error.message)
         }
-        for candidate in candidates where FileManager.default.fileExists(atPath: candidate + "/deploy.sh") {
-            return (candidate as NSString).standardizingPath
-        }
-        throw InventoryError(file: inventory.file, message: "cannot find fleet's host scripts (playbooks/deploy.sh); looked in: \(candidates.prefix(3).joined(separator: ", ")). Set FLEET_PLAYBOOKS to the folder, or run `fleet init`.")
     }
 
     /// Every script the hosts need (setup.sh runs only through `fleet setup`).

@@ -32,3 +32,41 @@ public struct HostSelectionOptions: ParsableArguments, Sendable {
         return try selectHosts(inventory, patterns: patterns)
     }
 }
+
+/// What a host command starts from: the inventory and the selected hosts.
+struct Targets {
+    let inventory: Inventory
+    let hosts: [HostEntry]
+}
+
+/// The same, plus the host scripts read from this machine (commands that run a playbook on the hosts).
+struct ScriptTargets {
+    let inventory: Inventory
+    let hosts: [HostEntry]
+    let playbooks: Playbooks
+}
+
+extension InventoryOptions {
+    /// Loads the inventory and the selection; on bad input prints the error (file, line, column) and returns nil,
+    /// which commands turn into exit status 2 with nothing contacted.
+    func targets(_ selection: HostSelectionOptions, _ context: CommandContext) -> Targets? {
+        do {
+            let inventory = try load(context)
+            return Targets(inventory: inventory, hosts: try selection.select(from: inventory))
+        } catch {
+            context.err("error: \(error)\n")
+            return nil
+        }
+    }
+
+    func scriptTargets(_ selection: HostSelectionOptions, _ context: CommandContext) -> ScriptTargets? {
+        guard let targets = targets(selection, context) else { return nil }
+        do {
+            let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment)
+            return ScriptTargets(inventory: targets.inventory, hosts: targets.hosts, playbooks: playbooks)
+        } catch {
+            context.err("error: \(error)\n")
+            return nil
+        }
+    }
+}

@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet deploy`: the rolling blue/green rollout of one version to every targeted host.
-public struct Deploy: AsyncParsableCommand {
+public struct Deploy: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Deploy VERSION to every targeted host: pre-flight everywhere, then batches, blue/green behind nginx.",
         discussion: """
@@ -29,11 +29,6 @@ public struct Deploy: AsyncParsableCommand {
     public var version: String
 
     public init() {}
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
 
     public func run(context: CommandContext) async throws -> Int32 {
         let built: BuiltPlan

@@ -4,7 +4,7 @@ import Foundation
 import SSHEngine
 
 /// `fleet exec`: one command on many hosts in parallel.
-public struct Exec: AsyncParsableCommand {
+public struct Exec: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Run one command on many hosts in parallel.",
         discussion: """
@@ -40,21 +40,9 @@ public struct Exec: AsyncParsableCommand {
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
-
     public func run(context: CommandContext) async throws -> Int32 {
-        let inventory: Inventory
-        let hosts: [HostEntry]
-        do {
-            inventory = try self.inventory.load(context)
-            hosts = try selection.select(from: inventory)
-        } catch {
-            context.err("error: \(error)\n")
-            return 2
-        }
+        guard let targets = inventory.targets(selection, context) else { return 2 }
+        let (inventory, hosts) = (targets.inventory, targets.hosts)
         // One word runs as the user typed it (a shell line); several words are quoted one by one.
         let line = words.count == 1 ? words[0] : words.map(shellQuote).joined(separator: " ")
         let limit = Resources.hostsInFlight(wanted: parallel ?? inventory.ssh.parallel, warn: context.err)

@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet history`: the runs recorded next to the inventory, newest first.
-public struct HistoryCommand: AsyncParsableCommand {
+public struct HistoryCommand: ContextCommand {
     public static let configuration = CommandConfiguration(
         commandName: "history",
         abstract: "List recorded deploys and rollbacks, newest first.",
@@ -25,11 +25,6 @@ public struct HistoryCommand: AsyncParsableCommand {
 
     public func validate() throws {
         if limit < 0 { throw ValidationError("--limit must be 0 (all) or more, not \(limit)") }
-    }
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
     }
 
     public func run(context: CommandContext) async throws -> Int32 {

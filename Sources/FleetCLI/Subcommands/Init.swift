@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet init`: a starting inventory, the host scripts, the deploy workflow and the monitoring files.
-public struct Init: AsyncParsableCommand {
+public struct Init: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Write a starting inventory, playbooks, deploy workflow and monitoring files into an app repository.",
         discussion: """
@@ -22,11 +22,6 @@ public struct Init: AsyncParsableCommand {
     public var directory: String?
 
     public init() {}
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
 
     public func run(context: CommandContext) async throws -> Int32 {
         let home: String

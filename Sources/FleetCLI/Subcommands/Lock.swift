@@ -14,7 +14,7 @@ public struct Lock: AsyncParsableCommand {
 }
 
 /// `fleet lock status`: who holds the fleet lock on which host.
-public struct LockStatus: AsyncParsableCommand {
+public struct LockStatus: ContextCommand {
     public static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Show who holds the fleet lock on each host: who, pid, command, version, run id and age.",
@@ -28,11 +28,6 @@ public struct LockStatus: AsyncParsableCommand {
     public var json = false
 
     public init() {}
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
 
     public func run(context: CommandContext) async throws -> Int32 {
         guard let setup = LockSetup(inventory, selection, context) else { return 2 }
@@ -67,7 +62,7 @@ public struct LockStatus: AsyncParsableCommand {
 }
 
 /// `fleet lock release`: removes a stale fleet lock (`lock.sh release --force`), saying whose it was.
-public struct LockRelease: AsyncParsableCommand {
+public struct LockRelease: ContextCommand {
     public static let configuration = CommandConfiguration(
         commandName: "release",
         abstract: "Remove a stale fleet lock from the hosts, saying whose it was.",
@@ -85,11 +80,6 @@ public struct LockRelease: AsyncParsableCommand {
     public var json = false
 
     public init() {}
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
 
     public func run(context: CommandContext) async throws -> Int32 {
         guard let setup = LockSetup(inventory, selection, context) else { return 2 }
@@ -141,14 +131,8 @@ struct LockSetup {
     let playbooks: Playbooks
 
     init?(_ options: InventoryOptions, _ selection: HostSelectionOptions, _ context: CommandContext) {
-        do {
-            inventory = try options.load(context)
-            hosts = try selection.select(from: inventory)
-            playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment)
-        } catch {
-            context.err("error: \(error)\n")
-            return nil
-        }
+        guard let targets = options.scriptTargets(selection, context) else { return nil }
+        (inventory, hosts, playbooks) = (targets.inventory, targets.hosts, targets.playbooks)
     }
 
     func each<Value: Sendable>(_ script: String, _ args: [String], _ context: CommandContext,

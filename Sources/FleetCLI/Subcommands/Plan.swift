@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet plan`: exactly what `fleet deploy` would run, without running it.
-public struct PlanCommand: AsyncParsableCommand {
+public struct PlanCommand: ContextCommand {
     public static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show exactly what deploy would do: every host, batch and step; env values hidden.",
@@ -21,11 +21,6 @@ public struct PlanCommand: AsyncParsableCommand {
     public var version: String
 
     public init() {}
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
 
     public func run(context: CommandContext) async throws -> Int32 {
         do {

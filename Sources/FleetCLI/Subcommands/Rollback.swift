@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet rollback`: hosts go back to their previous release (or a named one), rolling, health-checked.
-public struct Rollback: AsyncParsableCommand {
+public struct Rollback: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Return hosts to their previous release (or --to VERSION), with its own env, in the same rolling order.",
         discussion: "`fleet rollback --host web2` alone finds web2's environment when only one inventory has it."
@@ -26,11 +26,6 @@ public struct Rollback: AsyncParsableCommand {
 
     public func validate() throws {
         if host != nil && selection.hosts != nil { throw ValidationError("Give --host or --hosts, not both.") }
-    }
-
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
     }
 
     public func run(context: CommandContext) async throws -> Int32 {

@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet setup`: prepares each host for fleet by running `playbooks/setup.sh` as root (idempotent).
-public struct Setup: AsyncParsableCommand {
+public struct Setup: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Prepare hosts for fleet: docker, nginx, the deploy user, its rights and fleet's folders.",
         discussion: """
@@ -29,11 +29,6 @@ public struct Setup: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
-
     static func isLoginName(_ name: String) -> Bool {
         guard let first = name.unicodeScalars.first, name.unicodeScalars.count <= 32,
               ("a"..."z").contains(first) || first == "_" else { return false }
@@ -41,17 +36,8 @@ public struct Setup: AsyncParsableCommand {
     }
 
     public func run(context: CommandContext) async throws -> Int32 {
-        let inventory: Inventory
-        let hosts: [HostEntry]
-        let playbooks: Playbooks
-        do {
-            inventory = try self.inventory.load(context)
-            hosts = try selection.select(from: inventory)
-            playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment)
-        } catch {
-            context.err("error: \(error)\n")
-            return 2
-        }
+        guard let loaded = inventory.scriptTargets(selection, context) else { return 2 }
+        let (inventory, hosts, playbooks) = (loaded.inventory, loaded.hosts, loaded.playbooks)
         let deployUser = user ?? inventory.ssh.user
         guard Self.isLoginName(deployUser) else {
             context.err("error: --user '\(deployUser)': expected a login name (lowercase letters, digits, _ -)\n")

@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet status`: every host's release, slot, health through nginx, lock and last deploy, in parallel.
-public struct Status: AsyncParsableCommand {
+public struct Status: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Show every host's release, slot, health, lock and last deploy.",
         discussion: """
@@ -22,23 +22,9 @@ public struct Status: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
-
     public func run(context: CommandContext) async throws -> Int32 {
-        let inventory: Inventory
-        let hosts: [HostEntry]
-        let playbooks: Playbooks
-        do {
-            inventory = try self.inventory.load(context)
-            hosts = try selection.select(from: inventory)
-            playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment)
-        } catch {
-            context.err("error: \(error)\n")
-            return 2
-        }
+        guard let targets = inventory.scriptTargets(selection, context) else { return 2 }
+        let (inventory, hosts, playbooks) = (targets.inventory, targets.hosts, targets.playbooks)
         let statuses = await StatusReader.read(inventory: inventory, hosts: hosts, transport: context.makeTransport(),
                                                playbooks: playbooks)
         if json {

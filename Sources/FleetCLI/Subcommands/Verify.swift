@@ -3,7 +3,7 @@ import FleetCore
 import Foundation
 
 /// `fleet verify`: the inventory's `verify` endpoints, checked on every host through its nginx, in parallel.
-public struct Verify: AsyncParsableCommand {
+public struct Verify: ContextCommand {
     public static let configuration = CommandConfiguration(
         abstract: "Check the inventory's verify endpoints on every host through its nginx.",
         discussion: """
@@ -23,21 +23,9 @@ public struct Verify: AsyncParsableCommand {
 
     public init() {}
 
-    public func run() async throws {
-        let code = try await run(context: .live())
-        if code != 0 { throw ExitCode(code) }
-    }
-
     public func run(context: CommandContext) async throws -> Int32 {
-        let inventory: Inventory
-        let hosts: [HostEntry]
-        do {
-            inventory = try self.inventory.load(context)
-            hosts = try selection.select(from: inventory)
-        } catch {
-            context.err("error: \(error)\n")
-            return 2
-        }
+        guard let targets = inventory.targets(selection, context) else { return 2 }
+        let (inventory, hosts) = (targets.inventory, targets.hosts)
         guard !inventory.verify.isEmpty else {
             context.err("error: \(inventory.file): 'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the defaults\n")
             return 2

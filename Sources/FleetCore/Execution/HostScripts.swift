@@ -29,21 +29,28 @@ public struct Playbooks: Sendable {
     /// Every `*.sh` of the folder, sorted by name.
     public var files: [File]
 
-    /// The playbooks folder: `<inventory folder>/../playbooks`, else `$FLEET_PLAYBOOKS`; an error says where it looked.
-    public static func locate(inventoryFile: String, environment: [String: String]) throws -> String {
+    /// The playbooks folder, the one place every command finds it: `$FLEET_PLAYBOOKS` when set, else
+    /// `<inventory folder>/../playbooks` (what `fleet init` writes), else `playbooks/` in the checkout the fleet
+    /// binary was built in (`executable` is its path). An error says everywhere it looked.
+    public static func locate(inventoryFile: String, environment: [String: String],
+                              executable: String? = CommandLine.arguments.first) throws -> String {
+        var candidates: [(dir: String, why: String)] = []
+        if let env = environment["FLEET_PLAYBOOKS"], !env.isEmpty {
+            candidates.append(((env as NSString).standardizingPath, "$FLEET_PLAYBOOKS"))
+        }
         let beside = (((inventoryFile as NSString).deletingLastPathComponent as NSString)
             .appendingPathComponent("../playbooks") as NSString).standardizingPath
-        if isPlaybooksFolder(beside) { return beside }
-        var looked = ["\(beside) (next to the inventory's folder)"]
-        if let env = environment["FLEET_PLAYBOOKS"], !env.isEmpty {
-            let dir = (env as NSString).standardizingPath
-            if isPlaybooksFolder(dir) { return dir }
-            looked.append("\(dir) ($FLEET_PLAYBOOKS)")
-        } else {
-            looked.append("$FLEET_PLAYBOOKS (not set)")
+        candidates.append((beside, "next to the inventory's folder"))
+        if var dir = executable.map({ ($0 as NSString).deletingLastPathComponent }), dir.hasPrefix("/") {
+            for _ in 0..<6 {
+                candidates.append(((dir as NSString).appendingPathComponent("playbooks"), "fleet's checkout"))
+                dir = (dir as NSString).deletingLastPathComponent
+            }
         }
+        if let found = candidates.first(where: { isPlaybooksFolder($0.dir) }) { return found.dir }
+        let looked = candidates.prefix(3).map { "\($0.dir) (\($0.why))" }
         throw HostFailure(host: "playbooks", message:
-            "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: " and ")
+            "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: ", ")
             + ". Run `fleet init` in your app repository, or set FLEET_PLAYBOOKS to the playbooks/ folder of fleet")
     }
 
