@@ -41,13 +41,19 @@ enum RolloutSupport {
     static func probe(_ inventory: Inventory, hosts: [HostEntry], transport: any Transport) async -> [String: HostState] {
         let results = await forEachHost(hosts, limit: inventory.ssh.parallel) { host -> (String, HostState) in
             let root = inventory.rootDir(for: host.name)
-            let command = "\(shellQuote(root + "/bin/status.sh")) --config \(shellQuote(root + "/fleet.conf"))"
+            let script = shellQuote(root + "/bin/status.sh")
+            // One round trip: a host fleet never deployed to has no status script, and so no release.
+            let command = "if [ -x \(script) ]; then \(script) --config \(shellQuote(root + "/fleet.conf")); fi"
             do {
                 let session = try await transport.connect(host, settings: inventory.ssh)
-                defer { Task { await session.close() } }
-                let test = try await session.run("test -x \(shellQuote(root + "/bin/status.sh"))", timeout: .seconds(30), stdin: [], onLine: nil)
-                if test.exitStatus != 0 { return (host.name, HostState(release: nil, slot: nil, lock: nil, error: nil)) }
-                let result = try await session.run(command, timeout: .seconds(60), stdin: [], onLine: nil)
+                let result: CommandResult
+                do {
+                    result = try await session.run(command, timeout: .seconds(60), stdin: [], onLine: nil)
+                } catch {
+                    await session.close()
+                    throw error
+                }
+                await session.close()
                 let line = result.stdoutText.split(separator: "\n").last(where: { $0.hasPrefix("{") }) ?? "{}"
                 let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] ?? [:]
                 let current = object["current"] as? [String: Any]

@@ -37,6 +37,12 @@ struct DeployE2ETests {
         #expect(history.count == 3)
         #expect(history.last?.hosts.allSatisfy { $0.outcome == .skipped } == true)
 
+        // --probe reads each host read-only: every host is on v2 already, so the plan changes none.
+        let probed = Captured()
+        #expect(try await PlanCommand.parse(["--inventory", inventory, "--probe", "--json", "v2"]).run(context: E2E.context(probed)) == 0)
+        let probedPlan = try JSONSerialization.jsonObject(with: Data(probed.out.utf8)) as? [String: Any]
+        #expect((probedPlan?["skipped"] as? [Any])?.count == E2E.hostCount, "\(probed.out.prefix(400))")
+
         // Broken v3: halts after the first batch; those hosts still serve v2; the second batch untouched.
         var broken: Int32 = -1
         var brokenOut = Captured()
