@@ -15,6 +15,9 @@ public struct CommandContext: Sendable {
     public var isTerminal: Bool
     /// Opens sessions to hosts.
     public var makeTransport: @Sendable () -> any Transport
+    /// The fleet binary's absolute path, so the host scripts of the checkout it was built in can be found
+    /// (nil in tests: they name the scripts' folder through FLEET_PLAYBOOKS).
+    public var executable: String?
     /// Routes SIGINT/SIGTERM to a rollout's interrupt (the live context does; tests call `request` themselves).
     public var trapSignals: @Sendable (Interrupt) -> Void = { _ in }
 
@@ -41,6 +44,10 @@ public struct CommandContext: Sendable {
             makeTransport: { SSHTransport(agentSocket: environment["SSH_AUTH_SOCK"]) }
         )
         context.trapSignals = { interrupt in SignalTrap.install(interrupt) }
+        if var path = CommandLine.arguments.first, !path.isEmpty {
+            if !path.hasPrefix("/") { path = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) }
+            context.executable = path
+        }
         return context
     }
 

@@ -23,9 +23,8 @@ enum RolloutSupport {
     /// The host scripts' folder (see `Playbooks.locate`), as an input error (exit 2) when it is missing.
     static func playbooksDir(inventory: Inventory, context: CommandContext) throws -> String {
         do {
-            var executable = CommandLine.arguments.first ?? ""
-            if !executable.hasPrefix("/") { executable = (context.currentDirectory as NSString).appendingPathComponent(executable) }
-            return try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment, executable: executable)
+            return try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment,
+                                        executable: context.executable)
         } catch let error as HostFailure {
             throw InventoryError(file: inventory.file, message: error.message)
         }

@@ -62,7 +62,8 @@ extension InventoryOptions {
     func scriptTargets(_ selection: HostSelectionOptions, _ context: CommandContext) -> ScriptTargets? {
         guard let targets = targets(selection, context) else { return nil }
         do {
-            let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment)
+            let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment,
+                                               executable: context.executable)
             return ScriptTargets(inventory: targets.inventory, hosts: targets.hosts, playbooks: playbooks)
         } catch {
             context.err("error: \(error)\n")

@@ -33,9 +33,10 @@ public struct Playbooks: Sendable {
     /// `<inventory folder>/../playbooks` (what `fleet init` writes), else `playbooks/` in the checkout the fleet
     /// binary was built in (`executable` is its path). An error says everywhere it looked.
     public static func locate(inventoryFile: String, environment: [String: String],
-                              executable: String? = CommandLine.arguments.first) throws -> String {
+                              executable: String? = nil) throws -> String {
         var candidates: [(dir: String, why: String)] = []
-        if let env = environment["FLEET_PLAYBOOKS"], !env.isEmpty {
+        let env = environment["FLEET_PLAYBOOKS"] ?? ""
+        if !env.isEmpty {
             candidates.append(((env as NSString).standardizingPath, "$FLEET_PLAYBOOKS"))
         }
         let beside = (((inventoryFile as NSString).deletingLastPathComponent as NSString)
@@ -48,7 +49,7 @@ public struct Playbooks: Sendable {
             }
         }
         if let found = candidates.first(where: { isPlaybooksFolder($0.dir) }) { return found.dir }
-        let looked = candidates.prefix(3).map { "\($0.dir) (\($0.why))" }
+        let looked = candidates.prefix(3).map { "\($0.dir) (\($0.why))" } + (env.isEmpty ? ["$FLEET_PLAYBOOKS (not set)"] : [])
         throw HostFailure(host: "playbooks", message:
             "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: ", ")
             + ". Run `fleet init` in your app repository, or set FLEET_PLAYBOOKS to the playbooks/ folder of fleet")
@@ -59,8 +60,8 @@ public struct Playbooks: Sendable {
     }
 
     /// Reads every `*.sh` of the folder found by `locate`.
-    public static func load(inventoryFile: String, environment: [String: String]) throws -> Playbooks {
-        try load(dir: locate(inventoryFile: inventoryFile, environment: environment))
+    public static func load(inventoryFile: String, environment: [String: String], executable: String? = nil) throws -> Playbooks {
+        try load(dir: locate(inventoryFile: inventoryFile, environment: environment, executable: executable))
     }
 
     public static func load(dir: String) throws -> Playbooks {
