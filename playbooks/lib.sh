@@ -41,14 +41,16 @@ json_str() {
 res_str() { RESULT_FIELDS+=("\"$1\":$(json_str "$2")"); }
 res_raw() { RESULT_FIELDS+=("\"$1\":$2"); }
 res_num() {
-  if [[ $2 =~ ^-?[0-9]+$ ]]; then RESULT_FIELDS+=("\"$1\":$2"); else res_str "$1" "$2"; fi
+  if [[ $2 =~ ^-?(0|[1-9][0-9]*)$ ]]; then RESULT_FIELDS+=("\"$1\":$2"); else res_str "$1" "$2"; fi
 }
 
-# json_obj K1 V1 K2 V2 ...: a flat object of strings (numbers when a value is all digits).
+# json_obj K1 V1 K2 V2 ...: a flat object of strings; a value that is a JSON whole number (0, or
+# digits without a leading 0) is written as a number. "000" or "007" stay strings: JSON has no
+# leading zeros.
 json_obj() {
   local out="" sep=""
   while (($# >= 2)); do
-    if [[ $2 =~ ^[0-9]+$ ]]; then out+="$sep\"$1\":$2"; else out+="$sep\"$1\":$(json_str "$2")"; fi
+    if [[ $2 =~ ^(0|[1-9][0-9]*)$ ]]; then out+="$sep\"$1\":$2"; else out+="$sep\"$1\":$(json_str "$2")"; fi
     sep=","
     shift 2
   done

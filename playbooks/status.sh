@@ -46,9 +46,9 @@ res_raw containers "{$ctrs}"
 uport=$(upstream_port)
 res_raw upstream "$(json_obj file "$CFG_UPSTREAM_FILE" port "$uport" slot "$(port_slot "$uport")")"
 
-# Through nginx.
+# Through nginx: the HTTP status as a number, 0 when nothing answered (curl's 000).
 probe "$CFG_NGINX_URL$CFG_HEALTH_PATH"
-res_raw nginx "$(json_obj url "$CFG_NGINX_URL$CFG_HEALTH_PATH" status "$PROBE")"
+res_raw nginx "$(json_obj url "$CFG_NGINX_URL$CFG_HEALTH_PATH" status "$((10#$PROBE))")"
 
 fl=null
 [[ -f $(state_path fleet.lock) ]] && fl=$(head -c 2000 -- "$(state_path fleet.lock)")
