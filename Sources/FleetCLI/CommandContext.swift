@@ -11,15 +11,18 @@ public struct CommandContext: Sendable {
     public var err: @Sendable (String) -> Void
     public var environment: [String: String]
     public var currentDirectory: String
-    /// True when stdout is a terminal (live progress lines instead of plain log lines).
+    /// True when stdout is a terminal (colour in tables and recaps).
     public var isTerminal: Bool
+    /// stderr's size when it is a terminal, where a rollout draws its live view; nil elsewhere (plain lines).
+    public var terminal: @Sendable () -> TerminalSize? = { nil }
     /// Opens sessions to hosts.
     public var makeTransport: @Sendable () -> any Transport
     /// The fleet binary's absolute path, so the host scripts of the checkout it was built in can be found
     /// (nil in tests: they name the scripts' folder through FLEET_PLAYBOOKS).
     public var executable: String?
-    /// Routes SIGINT/SIGTERM to a rollout's interrupt (the live context does; tests call `request` themselves).
-    public var trapSignals: @Sendable (Interrupt) -> Void = { _ in }
+    /// Routes SIGINT/SIGTERM to a rollout's interrupt, with a notice for the user through the given writer (the
+    /// live context does; tests call `request` themselves).
+    public var trapSignals: @Sendable (Interrupt, @escaping @Sendable (String) -> Void) -> Void = { _, _ in }
 
     public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void,
                 environment: [String: String], currentDirectory: String, isTerminal: Bool,
@@ -43,7 +46,8 @@ public struct CommandContext: Sendable {
             isTerminal: isatty(STDOUT_FILENO) == 1,
             makeTransport: { SSHTransport(agentSocket: environment["SSH_AUTH_SOCK"]) }
         )
-        context.trapSignals = { interrupt in SignalTrap.install(interrupt) }
+        context.terminal = { TerminalSize.standardError() }
+        context.trapSignals = { interrupt, notify in SignalTrap.install(interrupt, notify: notify) }
         if var path = CommandLine.arguments.first, !path.isEmpty {
             if !path.hasPrefix("/") { path = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) }
             context.executable = path
@@ -73,7 +77,7 @@ extension ContextCommand {
 enum SignalTrap {
     nonisolated(unsafe) private static var sources: [DispatchSourceSignal] = []
 
-    static func install(_ interrupt: Interrupt) {
+    static func install(_ interrupt: Interrupt, notify: @escaping @Sendable (String) -> Void) {
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
@@ -84,7 +88,7 @@ enum SignalTrap {
                 }
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 interrupt.request("interrupted by \(name)")
-                FileHandle.standardError.write(Data("fleet: \(name): no new host starts; hosts in flight finish, then locks are released (again to leave at once)\n".utf8))
+                notify("fleet: \(name): no new host starts; hosts in flight finish, then locks are released (again to leave at once)\n")
             }
             source.resume()
             sources.append(source)

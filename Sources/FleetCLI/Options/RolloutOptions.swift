@@ -14,6 +14,9 @@ public struct RolloutOptions: ParsableArguments, Sendable {
     @Flag(help: "Print newline-delimited JSON events and the final report instead of text.")
     public var json = false
 
+    @Option(help: "How progress shows: live (a redrawn line per host and a progress bar), plain (timestamped lines), or auto (live when stderr is a terminal).")
+    public var progress: ProgressMode = .auto
+
     @Option(help: "Push the run's metrics to this Prometheus Pushgateway (default: the inventory's metrics.pushgateway).")
     public var pushgateway: String?
 
@@ -21,4 +24,9 @@ public struct RolloutOptions: ParsableArguments, Sendable {
     public var strictImage = false
 
     public init() {}
+}
+
+/// `--progress`: the live view on terminals, plain lines for CI logs.
+public enum ProgressMode: String, ExpressibleByArgument, CaseIterable, Sendable {
+    case auto, live, plain
 }

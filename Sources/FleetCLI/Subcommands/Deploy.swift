@@ -57,6 +57,15 @@ public struct Deploy: ContextCommand {
 extension RolloutSupport {
     /// Runs a plan, records it, prints the recap (or the JSON report), and returns fleet's exit code.
     static func execute(_ built: BuiltPlan, context: CommandContext, rollout: RolloutOptions) async -> Int32 {
+        // On a terminal every message goes through the live view, which prints it above the host lines.
+        let view = useLiveView(context, rollout: rollout) ? liveView(context, hosts: built.plan.hosts.map(\.name)) : nil
+        var shown = context
+        if let view { shown.err = view.log }
+        return await execute(built, context: shown, rollout: rollout, view: view)
+    }
+
+    private static func execute(_ built: BuiltPlan, context: CommandContext, rollout: RolloutOptions,
+                                view: LiveView?) async -> Int32 {
         let files: UploadFiles
         do {
             files = try UploadFiles(plan: built.plan, inventory: built.inventory)
@@ -64,14 +73,21 @@ extension RolloutSupport {
             context.err("error: \(error)\n")
             return 2
         }
-        let interrupt = Interrupt()
-        context.trapSignals(interrupt)
         let inventory = built.inventory
         let plan = built.plan
+        let interrupt = Interrupt()
+        context.trapSignals(interrupt, context.err)
         let transport = context.makeTransport()
+        let onEvent: @Sendable (ExecutionEvent) -> Void
+        if let view {
+            onEvent = { view.handle($0) }
+            view.start()
+        } else {
+            onEvent = printer(context, json: rollout.json)
+        }
         var executor = Executor(plan: plan, settings: inventory.ssh, transport: transport,
                                 files: files, interrupt: interrupt, skipUnreachable: rollout.skipUnreachable,
-                                onEvent: printer(context, json: rollout.json))
+                                onEvent: onEvent)
         if plan.command == .deploy, let version = plan.version {
             executor.afterPreflight = imageCheck(inventory, version: version, strict: rollout.strictImage, context: context)
         }
@@ -95,6 +111,7 @@ extension RolloutSupport {
             context.err("warning: \(warning)\n")
         }
         let report = await executor.run()
+        view?.finish()
         for warning in await Notifier.send(event: .finished(report), to: inventory.notify.webhooks, format: inventory.notify.format, redacting: secrets) {
             context.err("warning: \(warning)\n")
         }
