@@ -80,8 +80,9 @@ die() {
 
 # --- exit, signals and cleanup ---------------------------------------------------------------------
 # Scripts may define on_cleanup (called once, on every exit path).
+# on_exit [CODE]: the EXIT trap (CODE: $?), also called by on_signal.
 on_exit() {
-  local code=$?
+  local code=${1:-$?}
   trap '' HUP INT TERM PIPE
   if declare -F on_cleanup >/dev/null; then on_cleanup "$code" || true; fi
   local f
@@ -100,13 +101,18 @@ on_signal() {
     OUT_BROKEN=1
     exec >/dev/null 2>&1
   fi
+  # It came as on_exit started, before that ignores signals: let it clean up and report.
+  [[ " ${FUNCNAME[*]} " != *" on_exit "* ]] || return 0
   if ((CRITICAL)); then
     [[ -n $PENDING_SIGNAL ]] || PENDING_SIGNAL=$sig
     return 0
   fi
   res_str interrupted "$sig"
   log "interrupted by SIG$sig; cleaning up"
-  exit "$n"
+  # on_exit is run from here: a signal that lands just as `exit` runs would end the shell without
+  # its EXIT trap (no cleanup, no result line).
+  trap - EXIT
+  on_exit "$n"
 }
 
 install_traps() {
