@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # fleet lock: the fleet-wide lock record STATE_DIR/fleet.lock that the controller takes on every
 # host before a rollout (deploy.sh and rollback.sh refuse to run for another run id while it exists).
+# With TEXTFILE_DIR set, acquire and release also keep TEXTFILE_DIR/fleet_<app>_lock.prom in step
+# with the record (fleet_lock_acquired_timestamp_seconds), on every exit path.
 # usage: lock.sh --config FILE acquire --run-id ID --who USER@MACHINE --pid N --command deploy|rollback --version V
 #        lock.sh --config FILE release --run-id ID [--force]
 #        lock.sh --config FILE status
@@ -11,7 +13,10 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 install_traps
 
-CONFIG="" ACTION="" RUN_ID="" WHO="" PID="" COMMAND="" VERSION="" FORCE=0
+CONFIG="" ACTION="" RUN_ID="" WHO="" PID="" COMMAND="" VERSION="" FORCE=0 LOCK_METRIC=0
+# on_cleanup: once acquire or release may have changed the record, the metric follows it (also
+# after an error or a signal; a run killed outright is put right by the next acquire or release).
+on_cleanup() { if ((LOCK_METRIC)); then fleet_lock_metric; fi; }
 while (($#)); do
   case $1 in
     --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
@@ -33,7 +38,7 @@ load_config "$CONFIG"
 res_str action "$ACTION"
 LOCK=$(state_path fleet.lock)
 
-lock_field() { sed -En "s/.*\"$1\":\"?([^\",}]*).*/\\1/p" "$LOCK" 2>/dev/null || true; }
+lock_field() { json_field "$LOCK" "$1"; }
 lock_record() { if [[ -f $LOCK ]]; then head -c 2000 -- "$LOCK"; else printf null; fi; }
 
 case $ACTION in
@@ -49,11 +54,15 @@ case $ACTION in
     [[ -z $VERSION ]] || need_version "$VERSION"
     [[ -d $CFG_STATE_DIR && -w $CFG_STATE_DIR ]] ||
       die 16 "$CFG_STATE_DIR is missing or not writable by $(id -un): run setup.sh on this host"
+    LOCK_METRIC=1
     # The record is written whole to a temp file, then hard-linked to its name: link(2) fails when
     # the name exists, so creation is atomic and no reader ever sees a half-written record.
     mk_tmp "$CFG_STATE_DIR" fleet.lock
-    json_obj who "$WHO" pid "$PID" command "$COMMAND" version "$VERSION" run_id "$RUN_ID" \
-      started_at "$(now_iso)" >"$TMP"
+    # (Built first: a signal handled while a function's output goes to the file would send the
+    # result line there too.)
+    rec=$(json_obj who "$WHO" pid "$PID" command "$COMMAND" version "$VERSION" run_id "$RUN_ID" \
+      started_at "$(now_iso)")
+    printf '%s' "$rec" >"$TMP"
     chmod 0644 "$TMP"
     if ln -- "$TMP" "$LOCK" 2>/dev/null; then
       res_raw holder "$(lock_record)"
@@ -69,6 +78,7 @@ case $ACTION in
     die 3 "the fleet lock is held by $(lock_field who) (pid $(lock_field pid), $(lock_field command) $(lock_field version), run $(lock_field run_id), since $(lock_field started_at)); wait for it, or release it with lock.sh release --force"
     ;;
   release)
+    LOCK_METRIC=1
     if [[ ! -f $LOCK ]]; then
       res_raw holder null
       log "no fleet lock to release"

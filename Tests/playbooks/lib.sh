@@ -50,11 +50,12 @@ eq() { [[ $1 == "$2" ]] || { say "  expected '$2', got '$1'"; return 1; }; }
 # --- remote runs of the host scripts ----------------------------------------------------------------
 # run_script NAME SCRIPT ARGS...: run bin/SCRIPT as the deploy user; sets RC, JSON (last stdout line),
 # and keeps stdout+stderr in $HOST_OUT/NAME.{out,err} (searched for secrets at the end).
+# RUN_CONF=FILE run_script ...: with another fleet.conf on the host.
 run_script() {
   local name=$1 script=$2
   shift 2
   RC=0
-  as_user "$HOST_R/bin/$script --config $HOST_R/fleet.conf $*" >"$HOST_OUT/$name.out" 2>"$HOST_OUT/$name.err" || RC=$?
+  as_user "$HOST_R/bin/$script --config ${RUN_CONF:-$HOST_R/fleet.conf} $*" >"$HOST_OUT/$name.out" 2>"$HOST_OUT/$name.err" || RC=$?
   JSON=$(tail -n 1 "$HOST_OUT/$name.out")
   say "$script $* -> $RC $(printf '%s' "$JSON" | cut -c1-160)"
 }

@@ -86,6 +86,7 @@ suite() {
   t_noop_and_status
   t_concurrent
   t_fleet_lock
+  t_lock_metric
   t_hook
   t_interrupts
   t_bench

@@ -135,6 +135,37 @@ t_fleet_lock() {
   as_user "rm -f $HOST_R/incoming/v1.env"
 }
 
+# t_lock_metric: with TEXTFILE_DIR set, the fleet lock is a node_exporter textfile while it is held
+# (fleet_lock_acquired_timestamp_seconds, the input of the FleetLockStale alert), gone once released.
+t_lock_metric() {
+  local conf=$HOST_R/textfile.conf dir=$HOST_R/textfile prom t0 t1 line ts
+  prom=$dir/fleet_demo_lock.prom
+  as_user "mkdir -p $dir && sed 's|^TEXTFILE_DIR=.*|TEXTFILE_DIR=$dir|' $HOST_R/fleet.conf > $conf"
+  t0=$(as_user 'date +%s')
+  RUN_CONF=$conf run_script metric-acquire lock.sh acquire --run-id run-m --who alice@ci --pid 4242 --command rollback --version v2
+  t1=$(as_user 'date +%s')
+  check "lock metric: acquire" eq "$RC" 0
+  as_user "cat $prom" >"$HOST_OUT/lock-metric.prom" 2>/dev/null
+  line=$(grep '^fleet_lock_acquired_timestamp_seconds' "$HOST_OUT/lock-metric.prom")
+  check "lock metric: written with the labels app, command and who" \
+    eq "${line% *}" 'fleet_lock_acquired_timestamp_seconds{app="demo",command="rollback",who="alice@ci"}'
+  ts=${line##* }
+  [[ $ts =~ ^[0-9]+$ ]] || ts=0
+  check "lock metric: the timestamp is when the lock was taken (its started_at)" \
+    eq "$ts/$((ts >= t0 && ts <= t1))" "$(date -u -d "$(jget .holder.started_at)" +%s)/1"
+  check "lock metric: readable by node_exporter (0644)" eq "$(as_user "stat -c %a $prom")" 644
+  if command -v promtool >/dev/null; then
+    check "lock metric: valid text exposition (promtool check metrics)" \
+      promtool check metrics <"$HOST_OUT/lock-metric.prom"
+  fi
+  RUN_CONF=$conf run_script metric-release lock.sh release --run-id run-m
+  check "lock metric: release removes it" eq "$RC/$(as_user "ls -A $dir")" 0/
+  RUN_CONF=$conf run_script metric-acquire2 lock.sh acquire --run-id run-m --who alice@ci --pid 4242 --command deploy
+  RUN_CONF=$conf run_script metric-force lock.sh release --run-id run-other --force
+  check "lock metric: a forced release removes it too" eq "$RC/$(as_user "ls -A $dir")" 0/
+  as_user "rm -rf $dir $conf"
+}
+
 t_hook() {
   upload_env v2
   run_script hook-ok hook.sh --version v2 --env-file "$HOST_R/incoming/v2.env" -- sh -c "'test -n \"\$SECRET_TOKEN\"'"
