@@ -8,6 +8,7 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     struct Call: Equatable { var host: String; var kind: Step.Kind; var text: String; var mode: String? }
     private let lock = NSLock()
     private var calls: [Call] = []
+    private var inputs: [String: [UInt8]] = [:]
     /// Exit status for a command, by host and substring; default 0.
     let failures: [(host: String, contains: String, status: Int32)]
     let unreachable: Set<String>
@@ -18,6 +19,9 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     }
 
     func record(_ call: Call) { lock.lock(); calls.append(call); lock.unlock() }
+    /// What the last command run on `host` with stdin received.
+    func stdin(for host: String) -> [UInt8]? { lock.lock(); defer { lock.unlock() }; return inputs[host] }
+    func recordStdin(_ host: String, _ bytes: [UInt8]) { lock.lock(); inputs[host] = bytes; lock.unlock() }
     func calls(for host: String) -> [Call] { lock.lock(); defer { lock.unlock() }; return calls.filter { $0.host == host } }
 
     func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
@@ -30,6 +34,7 @@ final class RecordingTransport: Transport, @unchecked Sendable {
         let transport: RecordingTransport
         func run(_ command: String, timeout: Duration?, stdin: [UInt8], onLine: LineHandler?) async throws -> CommandResult {
             transport.record(Call(host: hostName, kind: .run, text: command, mode: nil))
+            if !stdin.isEmpty { transport.recordStdin(hostName, stdin) }
             let status = transport.failures.first { $0.host == hostName && command.contains($0.contains) }?.status ?? 0
             let json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
             return CommandResult(exitStatus: status, exitSignal: nil, stdout: Array(json.utf8),
@@ -56,8 +61,9 @@ struct ExecutorTests {
 
     static func files(_ plan: Plan) -> UploadFiles {
         var playbooks: [String: [UInt8]] = [:]
-        for step in plan.stages.flatMap({ $0.hosts.flatMap(\.steps) }) where step.source?.kind == .playbook {
-            playbooks[step.source!.localPath!] = Array("#!/bin/bash\n".utf8)
+        let steps = plan.stages.flatMap { $0.hosts.flatMap(\.steps) }
+        for source in steps.compactMap(\.source) + steps.flatMap({ $0.files?.map(\.source) ?? [] }) where source.kind == .playbook {
+            playbooks[source.localPath!] = Array("#!/bin/bash\n# \(source.name)\n".utf8)
         }
         return UploadFiles(playbooks: playbooks, env: [])
     }
@@ -70,9 +76,13 @@ struct ExecutorTests {
         #expect(report.exitCode == 0)
         #expect(report.hosts.allSatisfy { $0.outcome == .updated })
         for host in plan.hosts.map(\.name) {
-            let planned = (plan.stages + [Stage(kind: .batch, title: "finally", hosts: plan.finally)])
-                .flatMap { $0.hosts.filter { $0.host == host }.flatMap(\.steps) }
-                .map { RecordingTransport.Call(host: host, kind: $0.kind, text: $0.kind == .run ? $0.command! : $0.path!, mode: $0.mode) }
+            let stages = plan.stages + [Stage(kind: .batch, title: "finally", hosts: plan.finally)]
+            let steps: [Step] = stages.flatMap { $0.hosts.filter { $0.host == host }.flatMap(\.steps) }
+            let planned: [RecordingTransport.Call] = steps.map { step in
+                step.kind == .upload
+                    ? RecordingTransport.Call(host: host, kind: .upload, text: step.path ?? "", mode: step.mode)
+                    : RecordingTransport.Call(host: host, kind: .run, text: step.command ?? "", mode: nil)
+            }
             #expect(transport.calls(for: host) == planned)
         }
     }

@@ -58,7 +58,7 @@ import Testing
                 // Whatever was accepted must give a plan without unsafe fleet.conf values.
                 let plan = try PlanBuilder.build(try PlanTests.input(inv))
                 for hs in plan.stages.first?.hosts ?? [] {
-                    let conf = hs.steps.first { $0.source?.kind == .inline }?.source?.content ?? ""
+                    let conf = hs.steps.flatMap { $0.files ?? [] }.first { $0.source.kind == .inline }?.source.content ?? ""
                     for line in conf.split(separator: "\n") {
                         let value = line.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
                         #expect(Validation.unsafeCharacter(in: value) == nil, "round \(round): \(line)")

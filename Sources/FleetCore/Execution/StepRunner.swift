@@ -55,13 +55,25 @@ public struct StepRunner: Sendable {
                     let bytes = try files.bytes(for: step)
                     let mode = Int(step.mode ?? "0644", radix: 8) ?? 0o644
                     try await session.upload(bytes, to: step.path ?? "", mode: mode)
+                case .install:
+                    let entries = (step.files ?? []).map { file in
+                        Tarball.Entry(name: file.member, mode: Int(file.mode, radix: 8) ?? 0o644, bytes: files.bytes(for: file.source))
+                    }
+                    let stream = try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970))
+                    let result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) },
+                                                       stdin: stream, onLine: nil)
+                    let parsed = ScriptResult(stdout: result.stdoutText)
+                    last = parsed
+                    if !result.succeeded {
+                        throw Self.failure(step, result, parsed)
+                    }
                 case .run:
                     var handler: LineHandler?
                     if let forward = onLine {
                         handler = { kind, line in forward(host, kind, line) }
                     }
                     let result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) },
-                                                       stdin: [], onLine: handler)
+                                                       stdin: step.stdin.map { files.bytes(for: $0) } ?? [], onLine: handler)
                     let parsed = ScriptResult(stdout: result.stdoutText)
                     last = parsed
                     if !result.succeeded {
@@ -108,8 +120,10 @@ public struct UploadFiles: Sendable {
     /// Reads every playbook the plan uploads. Throws naming the missing file.
     public init(plan: Plan, inventory: Inventory) throws {
         var playbooks: [String: [UInt8]] = [:]
-        for step in plan.stages.flatMap({ $0.hosts.flatMap(\.steps) }) where step.source?.kind == .playbook {
-            guard let path = step.source?.localPath, playbooks[path] == nil else { continue }
+        let steps = plan.stages.flatMap { $0.hosts.flatMap(\.steps) }
+        let sources = steps.compactMap(\.source) + steps.compactMap(\.stdin) + steps.flatMap { $0.files?.map(\.source) ?? [] }
+        for source in sources where source.kind == .playbook {
+            guard let path = source.localPath, playbooks[path] == nil else { continue }
             guard let data = FileManager.default.contents(atPath: path) else {
                 throw InventoryError(file: path, line: nil, column: nil, message: "cannot read the host script \(path)")
             }
@@ -126,6 +140,10 @@ public struct UploadFiles: Sendable {
 
     func bytes(for step: Step) throws -> [UInt8] {
         guard let source = step.source else { return [] }
+        return bytes(for: source)
+    }
+
+    func bytes(for source: UploadSource) -> [UInt8] {
         switch source.kind {
         case .playbook: return playbooks[source.localPath ?? ""] ?? []
         case .inline: return Array((source.content ?? "").utf8)

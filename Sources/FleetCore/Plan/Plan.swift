@@ -122,10 +122,11 @@ public struct HostSteps: Sendable, Equatable, Codable {
     public var steps: [Step]
 }
 
-/// A remote action: `upload` (source, path, mode) or `run` (the exact command line).
+/// A remote action: `upload` (source, path, mode), `run` (the exact command line), or `install` (files sent as one
+/// tar stream on the stdin of the exact command line, which moves each into place whole).
 public struct Step: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case upload, run
+        case upload, run, install
     }
     public var kind: Kind
     /// What this step is for, in a few words.
@@ -141,6 +142,10 @@ public struct Step: Sendable, Equatable, Codable {
     /// Which host script it runs ("deploy", "lock"...), nil for plain commands.
     public var script: String?
     public var timeoutSeconds: Int?
+    // install (with `command`)
+    public var files: [InstallFile]?
+    /// run: what the command reads on stdin (the env file: its values never appear on a command line).
+    public var stdin: UploadSource?
 
     public static func upload(_ source: UploadSource, to path: String, mode: String, purpose: String) -> Step {
         Step(kind: .upload, purpose: purpose, source: source, path: path, mode: mode)
@@ -149,6 +154,19 @@ public struct Step: Sendable, Equatable, Codable {
     public static func run(_ command: String, script: String? = nil, purpose: String, timeoutSeconds: Int?) -> Step {
         Step(kind: .run, purpose: purpose, command: command, script: script, timeoutSeconds: timeoutSeconds)
     }
+
+    public static func install(_ files: [InstallFile], command: String, purpose: String, timeoutSeconds: Int?) -> Step {
+        Step(kind: .install, purpose: purpose, command: command, timeoutSeconds: timeoutSeconds, files: files)
+    }
+}
+
+/// One file of an `install` step: its source, where it ends up, its mode, and its name inside the tar stream.
+public struct InstallFile: Sendable, Equatable, Codable {
+    public var source: UploadSource
+    public var path: String
+    /// Octal, like "0755".
+    public var mode: String
+    public var member: String
 }
 
 /// What an upload sends. `playbook`: the file `localPath` (named `name`); `inline`: `content`, shown in full;

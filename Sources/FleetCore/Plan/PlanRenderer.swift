@@ -82,8 +82,9 @@ public enum PlanRenderer {
         var hostsByContent: [String: [String]] = [:]
         for stage in plan.stages where stage.kind == .preflight {
             for hs in stage.hosts {
-                for step in hs.steps where step.source?.kind == .inline {
-                    let content = step.source?.content ?? ""
+                let sources = hs.steps.compactMap(\.source) + hs.steps.flatMap { $0.files?.map(\.source) ?? [] }
+                for source in sources where source.kind == .inline {
+                    let content = source.content ?? ""
                     if hostsByContent[content] == nil { order.append(content) }
                     hostsByContent[content, default: []].append(hs.host)
                 }
@@ -127,19 +128,32 @@ public enum PlanRenderer {
         switch step.kind {
         case .run:
             let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
-            return "run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"
+            let input = step.stdin.map { "; on stdin: " + envFile($0) } ?? ""
+            return "run \(step.command ?? "")\n         (\(step.purpose)\(timeout)\(input))"
+        case .install:
+            let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
+            var text = "install \(step.files?.count ?? 0) files in one tar stream on stdin, each renamed into place whole:"
+            for file in step.files ?? [] {
+                let what = file.source.kind == .inline ? "\(file.source.name) (shown above)" : (file.source.localPath ?? file.source.name)
+                text += "\n         \(what) -> \(file.path) (mode \(file.mode))"
+            }
+            return text + "\n       run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"
         case .upload:
             let to = "\(step.path ?? "") (mode \(step.mode ?? ""))"
             guard let s = step.source else { return "upload ? -> \(to)" }
             switch s.kind {
             case .playbook: return "upload \(s.localPath ?? s.name) -> \(to)"
             case .inline: return "upload \(s.name) (shown above) -> \(to)"
-            case .envFile:
-                guard let path = s.localPath else { return "upload an empty env file -> \(to)" }
-                let keys = s.keys ?? []
-                return "upload env file \(path) [\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown] -> \(to)"
+            case .envFile: return "upload \(envFile(s)) -> \(to)"
             }
         }
+    }
+
+    /// The env file by path and key names; its values are never shown.
+    static func envFile(_ s: UploadSource) -> String {
+        guard let path = s.localPath else { return "an empty env file" }
+        let keys = s.keys ?? []
+        return "env file \(path) [\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown]"
     }
 
     static func formatMs(_ ms: Int) -> String {

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The exact steps for one host, following the script CLIs of docs/design.md.
 struct StepFactory {
     let input: PlanInput
@@ -21,31 +23,56 @@ struct StepFactory {
 
     func preflight(_ h: HostEntry) -> [Step] {
         let r = root(h)
-        var steps: [Step] = [
-            .run("install -d -m 0755 \(ShellWords.quote(r)) \(ShellWords.quote(r + "/bin")) && install -d -m 0700 \(ShellWords.quote(r + "/incoming"))",
-                 purpose: "create the app's folders", timeoutSeconds: 30),
-        ]
-        for name in input.playbookNames {
-            let source = UploadSource(kind: .playbook, name: name, localPath: input.playbooksDir + "/" + name)
-            steps.append(.upload(source, to: script(h, name), mode: "0755", purpose: "install host script \(name)"))
+        var files: [InstallFile] = input.playbookNames.map { name in
+            InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: input.playbooksDir + "/" + name),
+                        path: script(h, name), mode: "0755", member: "")
         }
-        let confSource = UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inv, host: h.name))
-        steps.append(.upload(confSource, to: conf(h), mode: "0644", purpose: "host configuration"))
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inv, host: h.name)),
+                                 path: conf(h), mode: "0644", member: ""))
         // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
         let version = (isDeploy ? input.version : input.rollbackTo).map { ["--version", $0] } ?? []
-        steps.append(call(h, "lock", ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
-                                      "--command", input.command.rawValue] + version,
-                          purpose: "take the host lock", timeout: 30))
+        let lock = call(h, "lock", ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
+                                    "--command", input.command.rawValue] + version,
+                        purpose: "take the host lock", timeout: 30)
+        var steps = [Self.install(files, root: r, then: lock)]
         if isDeploy {
+            // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
             let source = UploadSource(kind: .envFile, name: "env file", localPath: env?.path, keys: env?.keys ?? [], count: env?.keys.count ?? 0)
-            steps.append(.upload(source, to: envPath(h), mode: "0600", purpose: "the release's environment"))
-            steps.append(call(h, "preflight", ["--version", targetVersion, "--pull"],
-                              purpose: "check tools, rights and disk; pull the image", timeout: 900))
+            let path = envPath(h)
+            let temporary = ShellWords.quote((path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".fleet-tmp")
+            var preflight = call(h, "preflight", ["--version", targetVersion, "--pull"],
+                                 purpose: "write the release's environment (0600); check tools, rights and disk; pull the image", timeout: 900)
+            preflight.command = "umask 077 && cat > \(temporary) && mv -f \(temporary) \(ShellWords.quote(path)) && exec " + (preflight.command ?? "")
+            preflight.stdin = source
+            steps.append(preflight)
         } else {
             steps.append(call(h, "preflight", ["--version", targetVersion], purpose: "check tools, rights and disk", timeout: 60))
         }
         return steps
+    }
+
+    /// The app's folders, then every file in one round trip: a tar stream unpacked into a fresh folder under ROOT,
+    /// each file then renamed into place (a script being replaced is never seen half written); then `next` (the
+    /// lock) in the same round trip, whose exit status becomes the step's.
+    static func install(_ files: [InstallFile], root: String, then next: Step) -> Step {
+        var folders: [String] = []
+        var placed = files
+        for index in placed.indices {
+            let folder = (placed[index].path as NSString).deletingLastPathComponent
+            if !folders.contains(folder) { folders.append(folder) }
+            let name = (placed[index].path as NSString).lastPathComponent
+            placed[index].member = "\(folders.firstIndex(of: folder)!)/\(name)"
+        }
+        let q = ShellWords.quote
+        var command = "set -e; umask 022; install -d -m 0755 \(q(root)) \(q(root + "/bin")); install -d -m 0700 \(q(root + "/incoming")); "
+        command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))); trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\""
+        for (index, folder) in folders.enumerated() { command += "; mv -f \"$t\"/\(index)/* \(q(folder + "/"))" }
+        command += "; rm -rf \"$t\"; trap - EXIT; exec " + (next.command ?? "true")
+        var step = Step.install(placed, command: command, purpose: "create the app's folders, install the host scripts and fleet.conf, "
+                                + next.purpose, timeoutSeconds: 30 + (next.timeoutSeconds ?? 0))
+        step.script = next.script
+        return step
     }
 
     func rollout(_ h: HostEntry) -> Step {
