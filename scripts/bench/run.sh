@@ -3,6 +3,7 @@
 #   scripts/bench/run.sh --hosts 10,50,100,250,500 --repeat 3
 #   scripts/bench/run.sh --build-fleet ...   (first: swift build -c release --scratch-path .build-bench)
 #   scripts/bench/run.sh --down              (stop the light sshds)
+#   scripts/bench/run.sh --rollout --hosts 100 --repeat 3   (fleet's own overhead in a no-op rollout; rollout.py)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -14,8 +15,11 @@ if [[ "$(id -u)" -ne 0 ]]; then
 fi
 
 args=()
+script="run.py"
 for a in "$@"; do
-    if [[ "${a}" == "--build-fleet" ]]; then
+    if [[ "${a}" == "--rollout" ]]; then
+        script="rollout.py"
+    elif [[ "${a}" == "--build-fleet" ]]; then
         echo "building fleet (release, scratch path .build-bench) ..." >&2
         (cd "${repo}" && swift build -c release --scratch-path .build-bench)
     else
@@ -40,4 +44,4 @@ if [[ "${#missing[@]}" -gt 0 ]]; then
     printf 'run.sh: missing, that tool is skipped: %s\n' "${missing[@]}" >&2
 fi
 
-exec python3 "${here}/run.py" ${args[@]+"${args[@]}"}
+exec python3 "${here}/${script}" ${args[@]+"${args[@]}"}
