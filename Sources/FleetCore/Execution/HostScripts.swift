@@ -111,35 +111,45 @@ public struct HostScripts: Sendable {
     public func confPath(_ host: String) -> String { root(host) + "/fleet.conf" }
     public func scriptPath(_ host: String, _ script: String) -> String { root(host) + "/bin/" + script }
 
-    /// The shell line that creates the app's folders, as the plan's pre-flight writes it.
-    public func folderCommand(_ host: String) -> String {
-        let r = root(host)
-        return "install -d -m 0755 \(ShellWords.quote(r)) \(ShellWords.quote(r + "/bin")) && install -d -m 0700 \(ShellWords.quote(r + "/incoming"))"
-    }
-
     /// `ROOT/bin/SCRIPT --config ROOT/fleet.conf ARGS...`, every word quoted as needed.
     public func commandLine(_ host: String, _ script: String, _ args: [String]) -> String {
         ShellWords.join([scriptPath(host, script), "--config", confPath(host)] + args)
     }
 
-    /// Creates ROOT, ROOT/bin (0755) and ROOT/incoming (0700), uploads every playbook to ROOT/bin (0755) and the
-    /// host's `fleet.conf` (0644). Safe to run again. Throws a `HostFailure` saying what failed and what to do.
+    /// The install step of the plan's pre-flight for this host (folders, then every playbook (0755) and the host's
+    /// `fleet.conf` (0644) from one tar stream, each renamed into place), ending in `then`.
+    public func installStep(_ host: String, then command: String) -> Step {
+        var files = playbooks.files.map { file in
+            InstallFile(source: UploadSource(kind: .playbook, name: file.name, localPath: playbooks.dir + "/" + file.name),
+                        path: scriptPath(host, file.name), mode: "0755", member: "")
+        }
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
+                                 path: confPath(host), mode: "0644", member: ""))
+        return StepFactory.install(files, root: root(host), then: .run(command, purpose: "", timeoutSeconds: 90))
+    }
+
+    /// Creates ROOT, ROOT/bin (0755) and ROOT/incoming (0700) and installs every playbook and the host's
+    /// `fleet.conf`, in one round trip. Safe to run again. Throws a `HostFailure` saying what failed and what to do.
     public func install(on session: any HostSession) async throws {
         let host = session.hostName
-        let folders = try await session.run(folderCommand(host), timeout: .seconds(120), stdin: [], onLine: nil)
-        guard folders.succeeded else {
-            let why = folders.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(folders.exitStatus)"
-            throw HostFailure(host: host, message:
-                "cannot create \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")
+        let step = installStep(host, then: "true")
+        let bytes = Dictionary(uniqueKeysWithValues: playbooks.files.map { ($0.name, $0.bytes) })
+        let entries = (step.files ?? []).map { file in
+            Tarball.Entry(name: file.member, mode: Int(file.mode, radix: 8) ?? 0o644,
+                          bytes: file.source.kind == .inline ? Array((file.source.content ?? "").utf8) : bytes[file.source.name] ?? [])
         }
+        let result: CommandResult
         do {
-            for file in playbooks.files {
-                try await session.upload(file.bytes, to: scriptPath(host, file.name), mode: 0o755)
-            }
-            try await session.upload(Array(FleetConf.render(inventory, host: host).utf8), to: confPath(host), mode: 0o644)
+            result = try await session.run(step.command ?? "", timeout: .seconds(120),
+                                           stdin: try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970)), onLine: nil)
         } catch let error as SSHError {
-            throw HostFailure(host: host, message: "uploading the host scripts to \(root(host))/bin failed: \(error.message)"
+            throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(error.message)"
                 + (error.hint.map { "; \($0)" } ?? ""), unreachable: error.isUnreachable)
+        }
+        guard result.succeeded else {
+            let why = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
+            throw HostFailure(host: host, message:
+                "cannot install the host scripts in \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")
         }
     }
 
