@@ -37,6 +37,11 @@ public struct Deploy: ContextCommand {
             if retryFailed {
                 let loaded = try inventory.load(context)
                 only = try RolloutSupport.hostsToRetry(loaded)
+                if only!.isEmpty {
+                    let last = History.list(inventory: loaded.file, environment: loaded.environment).last?.runId ?? "?"
+                    context.err("--retry-failed: nothing to retry, the last run (\(last)) left no failed host\n")
+                    return 0
+                }
                 context.err("retrying \(only!.count) host\(only!.count == 1 ? "" : "s") of the last run: \(only!.joined(separator: ", "))\n")
             }
             built = try await RolloutSupport.buildPlan(context: context, inventory: inventory, selection: selection,
@@ -145,15 +150,11 @@ extension RolloutSupport {
         }
     }
 
-    /// The hosts to run again: failed, unreachable or not started in the last recorded run.
+    /// The hosts to run again: failed, unreachable or not started in the last recorded run (none: nothing to do).
     static func hostsToRetry(_ inventory: Inventory) throws -> [String] {
         guard let last = History.list(inventory: inventory.file, environment: inventory.environment).last else {
             throw InventoryError(file: inventory.file, message: "--retry-failed: no earlier run of \(inventory.environment) is recorded in \(History.folder(inventory: inventory.file, environment: inventory.environment))")
         }
-        let hosts = last.hosts.filter { [.failed, .unreachable, .notStarted].contains($0.outcome) }.map(\.host)
-        if hosts.isEmpty {
-            throw InventoryError(file: inventory.file, message: "--retry-failed: the last run (\(last.runId)) left no failed host")
-        }
-        return hosts
+        return last.hosts.filter { [.failed, .unreachable, .notStarted].contains($0.outcome) }.map(\.host)
     }
 }
