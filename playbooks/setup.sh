@@ -76,7 +76,20 @@ mkdirs() { # mkdirs MODE OWNER DIR...
 }
 mkdirs 0755 "$USER_NAME:$USER_NAME" "$CFG_ROOT_DIR" "$CFG_ROOT_DIR/bin"
 mkdirs 0700 "$USER_NAME:$USER_NAME" "$CFG_ROOT_DIR/incoming" "$CFG_STATE_DIR" "$CFG_STATE_DIR/releases"
-[[ -z $CFG_TEXTFILE_DIR ]] || mkdirs 0755 root:root "$CFG_TEXTFILE_DIR"
+# node_exporter's textfile folder: a new one is group-writable by the deploy user (sticky: each writer replaces
+# only its own files); an existing one keeps its owner and mode, and the deploy user gets write access by ACL.
+if [[ -n $CFG_TEXTFILE_DIR ]]; then
+  if [[ ! -d $CFG_TEXTFILE_DIR ]]; then
+    mkdirs 1775 "root:$USER_NAME" "$CFG_TEXTFILE_DIR"
+  elif ! runuser -u "$USER_NAME" -- test -w "$CFG_TEXTFILE_DIR" 2>/dev/null; then
+    if command -v setfacl >/dev/null 2>&1 && setfacl -m "u:$USER_NAME:rwx" -- "$CFG_TEXTFILE_DIR"; then
+      changed "granted $USER_NAME write access to $CFG_TEXTFILE_DIR (ACL)"
+    else
+      log "warning: $USER_NAME cannot write to $CFG_TEXTFILE_DIR, so no fleet metrics will be written there;" \
+        "grant it: setfacl -m u:$USER_NAME:rwx $CFG_TEXTFILE_DIR (package acl)"
+    fi
+  fi
+fi
 if [[ $(dirname -- "$CONFIG") == "$CFG_ROOT_DIR" ]]; then chown root:root "$CONFIG"; chmod 0644 "$CONFIG"; fi
 
 # 5. The upstream file (owned by the deploy user; nginx only reads it).
