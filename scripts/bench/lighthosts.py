@@ -12,14 +12,29 @@ ever signalled; nothing is killed by name.
 """
 
 import os
+import pwd
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+# Every tool logs in as this plain account: each command then costs the servers a plain shell's start-up, the
+# same for every tool (root's ~/.bashrc on some machines, this one included, runs `pyenv init`, which takes a
+# lock and made many simultaneous root logins slower and dearer in ways that depended on each tool's pacing).
+USER = "fleetbench"
+
 PER_NET = 250
 FIRST_NET = 3
 SSHD = "/usr/sbin/sshd"
+
+
+def ensure_user():
+    """Create USER (no password, not locked: sshd with UsePAM no refuses locked accounts even with a key)."""
+    try:
+        pwd.getpwnam(USER)
+    except KeyError:
+        subprocess.run(["useradd", "--system", "--create-home", "--shell", "/bin/bash", USER], check=True)
+    subprocess.run(["usermod", "-p", "*", USER], check=True)
 
 
 def address(i):
@@ -97,6 +112,7 @@ class LightHosts:
     def up(self, n):
         """Start (or reuse) hosts 1..n; returns a list of (addr, sshd pid)."""
         os.makedirs("/run/sshd", exist_ok=True)
+        ensure_user()
         self._ensure_client_key()
         self._write_config()
         addrs = [address(i) for i in range(1, n + 1)]

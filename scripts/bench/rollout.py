@@ -18,9 +18,7 @@ Figures go to scripts/bench/results/rollout-*.jsonl and docs/benchmarks/rollout.
 import argparse
 import json
 import os
-import pwd
 import shutil
-import subprocess
 import statistics
 import sys
 import time
@@ -32,6 +30,7 @@ sys.path.insert(0, str(HERE))
 
 import lighthosts  # noqa: E402
 import measure  # noqa: E402
+from lighthosts import USER  # noqa: E402
 
 STUB = """#!/usr/bin/env bash
 # fleet rollout benchmark stub for {name}: sleeps {sleep} s, logs its own time on the host. Builtins only, apart
@@ -74,19 +73,9 @@ def write_stubs(folder, pull, swap):
         path.chmod(0o755)
 
 
-# The deploy user: a plain account, so each command pays only a plain shell's start-up (root's ~/.bashrc on some
-# machines, this one included, runs `pyenv init` on every SSH command, which is the host's cost, not fleet's).
-USER = "fleetbench"
-
-
 def ensure_user(work):
-    try:
-        pwd.getpwnam(USER)
-    except KeyError:
-        subprocess.run(["useradd", "--system", "--create-home", "--shell", "/bin/bash", USER], check=True)
-    # No password, but not locked: sshd (UsePAM no) refuses locked accounts even with a key.
-    subprocess.run(["usermod", "-p", "*", USER], check=True)
     (work / "hosts").mkdir(parents=True, exist_ok=True)
+    lighthosts.ensure_user()
     shutil.chown(work / "hosts", USER, USER)
 
 

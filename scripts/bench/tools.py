@@ -1,8 +1,8 @@
 """The tools under test: how each is invoked, and how its output proves every host answered.
 
 Every tool gets the same hosts, the same client key, the same known_hosts with
-strict host key checking, user root, all hosts in flight at once (N), and no
-connection reuse between runs.
+strict host key checking, the same user (lighthosts.USER, a plain account), all
+hosts in flight at once (N), and no connection reuse between runs.
 """
 
 import json
@@ -12,6 +12,8 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+from lighthosts import USER
 
 CONNECT_TIMEOUT = 60  # seconds; generous so a loaded 2-core machine measures speed, not timeouts
 
@@ -65,7 +67,7 @@ class Fleet(Tool):
 
     def inventory(self, n):
         path = self.work / f"fleet-{n}.yml"
-        lines = ["app: bench", "image: bench.invalid/none", "ssh:", "  user: root", "  port: 22",
+        lines = ["app: bench", "image: bench.invalid/none", "ssh:", f"  user: {USER}", "  port: 22",
                  f"  identity_files: [{self.key}]", f"  known_hosts: {self.known_hosts}",
                  "  host_key_policy: strict", "hosts:"]
         lines += [f"  h{i + 1:03d}: {a}" for i, a in enumerate(self.hosts[:n])]
@@ -119,7 +121,7 @@ class Pssh(Tool):
 
     def argv(self, n, command):
         hosts = self.work / f"pssh-{n}.txt"
-        hosts.write_text("".join(f"root@{a}\n" for a in self.hosts[:n]))
+        hosts.write_text("".join(f"{USER}@{a}\n" for a in self.hosts[:n]))
         argv = ["parallel-ssh", "-h", str(hosts), "-p", str(n), "-t", "600"]
         opts = _ssh_opts(self) + ([f"KexAlgorithms={self.kex}"] if self.kex else [])
         for o in opts:
@@ -159,7 +161,7 @@ class Ansible(Tool):
         inv = self.work / f"ansible-{n}.ini"
         common = " ".join(f"-o {o}" for o in _ssh_opts(self)[1:] if not o.startswith("ControlMaster"))
         text = "[bench]\n" + "".join(f"{a}\n" for a in self.hosts[:n])
-        text += ("[bench:vars]\nansible_user=root\n"
+        text += (f"[bench:vars]\nansible_user={USER}\n"
                  f"ansible_ssh_private_key_file={self.key}\n"
                  f"ansible_ssh_common_args={common}\n")
         inv.write_text(text)
@@ -178,7 +180,7 @@ class Pyinfra(Tool):
 
     def argv(self, n, command):
         inv = self.work / f"pyinfra_{n}.py"
-        data = {"ssh_user": "root", "ssh_key": str(self.key),
+        data = {"ssh_user": USER, "ssh_key": str(self.key),
                 "ssh_known_hosts_file": str(self.known_hosts),
                 "ssh_strict_host_key_checking": "yes", "ssh_allow_agent": False,
                 "ssh_look_for_keys": False}
