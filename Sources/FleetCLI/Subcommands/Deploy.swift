@@ -62,15 +62,6 @@ public struct Deploy: ContextCommand {
 extension RolloutSupport {
     /// Runs a plan, records it, prints the recap (or the JSON report), and returns fleet's exit code.
     static func execute(_ built: BuiltPlan, context: CommandContext, rollout: RolloutOptions) async -> Int32 {
-        // On a terminal every message goes through the live view, which prints it above the host lines.
-        let view = useLiveView(context, rollout: rollout) ? liveView(context, hosts: built.plan.hosts.map(\.name)) : nil
-        var shown = context
-        if let view { shown.err = view.log }
-        return await execute(built, context: shown, rollout: rollout, view: view)
-    }
-
-    private static func execute(_ built: BuiltPlan, context: CommandContext, rollout: RolloutOptions,
-                                view: LiveView?) async -> Int32 {
         let files: UploadFiles
         do {
             files = try UploadFiles(plan: built.plan, inventory: built.inventory)
@@ -78,6 +69,15 @@ extension RolloutSupport {
             context.err("error: \(error)\n")
             return 2
         }
+        // On a terminal every message goes through the live view, which prints it above the host lines.
+        let view = useLiveView(context, rollout: rollout) ? liveView(context, hosts: built.plan.hosts.map(\.name)) : nil
+        var shown = context
+        if let view { shown.err = view.log }
+        return await execute(built, files: files, context: shown, rollout: rollout, view: view)
+    }
+
+    private static func execute(_ built: BuiltPlan, files: UploadFiles, context: CommandContext, rollout: RolloutOptions,
+                                view: LiveView?) async -> Int32 {
         let inventory = built.inventory
         let plan = built.plan
         let interrupt = Interrupt()
