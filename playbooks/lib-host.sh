@@ -93,6 +93,22 @@ wait_healthy() {
   done
 }
 
+# wait_steady URL N MAX: N health answers in a row (0.1 s apart), within MAX seconds.
+wait_steady() {
+  local url=$1 want=$2 deadline=$((SECONDS + $3)) streak=0
+  while ((streak < want)); do
+    sleep 0.1
+    probe "$url"
+    if [[ $PROBE == "$CFG_HEALTH_STATUS" ]]; then
+      streak=$((streak + 1))
+    else
+      streak=0
+      HEALTH_LOG+=("$(date -u +%H:%M:%S) $PROBE ${PROBE_BODY:0:80}")
+      ((SECONDS >= deadline)) && return 1
+    fi
+  done
+}
+
 health_log_json() {
   local out="" sep="" l
   for l in "${HEALTH_LOG[@]}"; do out+="$sep$(json_str "$l")"; sep=","; done
@@ -110,6 +126,21 @@ wait_port_idle() {
     sleep 0.2
   done
   log "connections to port $port still open after $2s; going on"
+}
+
+# wait_port_free PORT SECONDS: until nothing listens on 127.0.0.1:PORT (a container being removed may
+# hold it a moment). Fails (status 1) if something still does; LISTENER then says what (ss -p, as root).
+LISTENER=""
+wait_port_free() {
+  local port=$1 deadline=$((SECONDS + $2))
+  command -v ss >/dev/null 2>&1 || return 0
+  while ((SECONDS < deadline)); do
+    LISTENER=$(ss -Hltnp "( sport = :$port )" 2>/dev/null | head -n 1) || LISTENER=""
+    [[ -z $LISTENER ]] && return 0
+    sleep 0.2
+  done
+  LISTENER=$(printf '%s' "$LISTENER" | tr -s ' ' | head -c 300)
+  return 1
 }
 
 # --- nginx -----------------------------------------------------------------------------------------

@@ -133,6 +133,9 @@ swap_release() {
     wait_port_idle "$new_port" 10
     remove_container "$name"
   fi
+  # A health check must never be answered by something else on the idle port (nginx would switch to it).
+  wait_port_free "$new_port" 10 ||
+    die 18 "port $new_port of the $new slot is taken by another process ($LISTENER), so $name could not listen there; ${old_ver:-nothing} keeps serving - stop that process, or give the slots other ports (container.ports in the inventory)"
   t_run=$(now_ms)
   log "starting $name ($image:$version) on port $new_port"
   STARTED_CONTAINER=$name
@@ -154,7 +157,10 @@ swap_release() {
   log "switching nginx to $new (port $new_port)"
   switch_upstream "$new_port" "$new" "$version"
   t_switched=$(now_ms)
-  if ! wait_healthy "$CFG_NGINX_URL$CFG_HEALTH_PATH" "" "$CFG_HEALTH_TIMEOUT"; then
+  # Healthy through nginx, then 3 times more in a row: an old nginx worker may accept a connection or two
+  # with the old upstream for a moment after the reload.
+  if ! wait_healthy "$CFG_NGINX_URL$CFG_HEALTH_PATH" "" "$CFG_HEALTH_TIMEOUT" ||
+    ! wait_steady "$CFG_NGINX_URL$CFG_HEALTH_PATH" 3 "$CFG_HEALTH_TIMEOUT"; then
     res_raw health "$(health_log_json)"
     if [[ -n $old ]] && [[ $(ctr_state "$old_name") == running ]]; then
       switch_upstream "$(slot_port "$old")" "$old" "$old_ver"

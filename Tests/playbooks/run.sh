@@ -84,6 +84,7 @@ suite() {
   t_broken
   t_prune
   t_noop_and_status
+  t_port_taken
   t_concurrent
   t_fleet_lock
   t_lock_metric

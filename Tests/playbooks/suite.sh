@@ -98,6 +98,21 @@ t_noop_and_status() {
   check "status prints exactly one stdout line" eq "$(wc -l <"$HOST_OUT/status.out")" 1
 }
 
+# t_port_taken: another process listens on the idle slot's port: exit 18 before anything switches.
+t_port_taken() {
+  run_script port-status status.sh
+  local port=8080 before pid
+  [[ $(jget .slot) == blue ]] && port=8081
+  before=$(served_version)
+  pid=$(as_user "nohup python3 -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 </dev/null & echo \$!")
+  sleep 1
+  deploy port-taken v1
+  as_user "kill $pid" || true
+  check "a foreign listener on the idle port: exit 18 naming the port" \
+    eq "$RC/$(jget .error | grep -c "port $port of the .* slot is taken by another process")" 18/1
+  check "a foreign listener on the idle port: the current release keeps serving" eq "$(served_version)" "$before"
+}
+
 t_concurrent() {
   upload_env v1
   upload_env v2
