@@ -88,6 +88,13 @@ case $ACTION in
     res_raw holder "$(lock_record)"
     if [[ $rid != "$RUN_ID" ]]; then
       ((FORCE)) || die 3 "the fleet lock belongs to run $rid of $(lock_field who), not to '${RUN_ID}'; add --force to remove it anyway"
+      # Not stale while a deploy or rollback still runs on this host: removing it would let a second run in.
+      busy=$(host_holder_json)
+      if [[ $busy != null ]]; then
+        holder=$(state_path host.holder)
+        res_raw running "$busy"
+        die 3 "a $(json_field "$holder" command) of $(json_field "$holder" version) (run $(json_field "$holder" run_id), pid $(json_field "$holder" pid)) is running on this host now, so the fleet lock of $(lock_field who) is not stale; wait for it to end, then release"
+      fi
       log "forcibly releasing the fleet lock of $(lock_field who) (run $rid, since $(lock_field started_at))"
       res_str forced_from "$(lock_field who)"
     fi

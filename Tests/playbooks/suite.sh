@@ -147,7 +147,20 @@ t_fleet_lock() {
   check "fleet lock: --force releases and says whose it was" eq "$RC/$(jget .forced_from)" 0/alice@ci
   run_script lock-status2 lock.sh status
   check "fleet lock: gone after release" eq "$(jget .holder)" null
-  as_user "rm -f $HOST_R/incoming/v1.env"
+  # --force refuses while a deploy of the lock's run still runs on the host (the lock is not stale).
+  local other=v1
+  [[ $(served_version) == v1 ]] && other=v2
+  upload_env "$other"
+  run_script lock-c lock.sh acquire --run-id run-c --who carol@ci --pid 99 --command deploy --version "$other"
+  as_user "$HOST_R/bin/deploy.sh --config $HOST_R/fleet.conf --version $other --env-file $HOST_R/incoming/$other.env --run-id run-c >$HOST_R/busy.out 2>&1 &"
+  as_user "for _ in \$(seq 100); do [ -s $HOST_DIR/state/host.holder ] && break; sleep 0.1; done"
+  run_script lock-force-busy lock.sh release --run-id run-d --force
+  check "fleet lock: --force refused while the lock's deploy runs here" \
+    eq "$RC/$(jget .running.run_id)/$(jget .error | grep -c 'is running on this host now')" 3/run-c/1
+  as_user "for _ in \$(seq 300); do [ -e $HOST_DIR/state/host.holder ] || break; sleep 0.1; done"
+  run_script lock-rel-c lock.sh release --run-id run-c
+  check "fleet lock: released by its own run once the deploy ended" eq "$RC" 0
+  as_user "rm -f $HOST_R/incoming/v1.env $HOST_R/incoming/v2.env $HOST_R/busy.out"
 }
 
 # t_lock_metric: with TEXTFILE_DIR set, the fleet lock is a node_exporter textfile while it is held
