@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import FleetCore
 
 /// Compares text with `Golden/<name>` exactly. `FLEET_UPDATE_GOLDEN=1 swift test ...` rewrites the files.
 enum Golden {
@@ -24,6 +25,19 @@ enum Golden {
             let got = i < b.count ? String(b[i]) : "<end>"
             Issue.record("\(name) differs at line \(i + 1):\n  want: \(want)\n  got:  \(got)\n(FLEET_UPDATE_GOLDEN=1 rewrites it)",
                          sourceLocation: sourceLocation)
+        }
+    }
+
+    /// A plan's JSON, cut along the plan's own seams so that no file grows with the hosts: the plan without its
+    /// pre-flight hosts (`NAME.json`), then each host's pre-flight steps (`NAME-preflight-HOST.json`), every
+    /// part as `fleet plan --json` renders it.
+    static func checkPlanJSON(_ plan: Plan, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        var rest = plan
+        let preflight = plan.stages.firstIndex { $0.kind == .preflight }
+        if let preflight { rest.stages[preflight].hosts = [] }
+        try check(PlanRenderer.json(rest), name + ".json", sourceLocation: sourceLocation)
+        for hostSteps in preflight.map({ plan.stages[$0].hosts }) ?? [] {
+            try check(PlanRenderer.json(hostSteps), "\(name)-preflight-\(hostSteps.host).json", sourceLocation: sourceLocation)
         }
     }
 }

@@ -19,7 +19,7 @@ import Testing
         let plan = try PlanBuilder.build(try Self.input(inv, probe: ["web3": HostState(release: "v1.4.2", slot: "green")],
                                                         rollbackOnFailure: true))
         try Golden.check(PlanRenderer.text(plan), "deploy.txt")
-        try Golden.check(PlanRenderer.json(plan), "deploy.json")
+        try Golden.checkPlanJSON(plan, "deploy")
         let decoded = try JSONDecoder().decode(Plan.self, from: Data(PlanRenderer.json(plan).utf8))
         #expect(decoded == plan)
     }
@@ -28,7 +28,7 @@ import Testing
         let inv = try Fixture.load(Fixture.minimal + "paths: {root: \"/tmp/lab/{host}/opt\", state: \"/tmp/lab/{host}/state\"}\n")
         let plan = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil))
         try Golden.check(PlanRenderer.text(plan), "rollback.txt")
-        try Golden.check(PlanRenderer.json(plan), "rollback.json")
+        try Golden.checkPlanJSON(plan, "rollback")
         let to = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil, to: "v1.4.1", hosts: ["web2"]))
         #expect(to.stages.last?.hosts.first?.steps.first?.command
                 == "/tmp/lab/web2/opt/bin/rollback.sh --config /tmp/lab/web2/opt/fleet.conf --to v1.4.1 --run-id 20261127T103000Z-4242")

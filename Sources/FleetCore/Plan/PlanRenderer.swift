@@ -3,7 +3,8 @@ import Foundation
 /// Prints a plan: `text` for people, `json` for machines (JSONEncoder, sorted keys, pretty-printed, slashes
 /// unescaped, trailing newline). Both show the env file only as its key names and count.
 public enum PlanRenderer {
-    public static func json(_ plan: Plan) -> String {
+    /// The plan (or any part of it) as `fleet plan --json` prints it.
+    public static func json<Part: Encodable>(_ plan: Part) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .prettyPrinted, .withoutEscapingSlashes]
         guard let data = try? encoder.encode(plan), let text = String(data: data, encoding: .utf8) else { return "{}\n" }
