@@ -37,9 +37,11 @@ let package = Package(
             dependencies: ["FleetCore", "SSHEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "fleet", dependencies: ["FleetCLI"]),
-        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore"], exclude: ["Golden"]),
-        .testTarget(name: "SSHEngineTests", dependencies: ["SSHEngine"]),
-        .testTarget(name: "FleetCLITests", dependencies: ["FleetCLI", "FleetCore"]),
+        // What the test targets share (running a shell command on the controller).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "FleetCoreTests", dependencies: ["FleetCore", "TestSupport"], exclude: ["Golden"]),
+        .testTarget(name: "SSHEngineTests", dependencies: ["SSHEngine", "TestSupport"]),
+        .testTarget(name: "FleetCLITests", dependencies: ["FleetCLI", "FleetCore", "TestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

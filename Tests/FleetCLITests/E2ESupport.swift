@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+import TestSupport
 @testable import FleetCLI
 
 /// The lab with servers (`lab.sh up --hosts 4 --servers`), driven through fleet's own commands.
@@ -61,18 +62,7 @@ enum E2E {
 
 /// Runs a shell command to the end (popen; off the cooperative pool when called through `background`).
 @discardableResult
-func sh(_ command: String) -> String {
-    guard let pipe = popen(command, "r") else { return "" }
-    var output = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, pipe)
-        if n <= 0 { break }
-        output += buffer[0..<n]
-    }
-    pclose(pipe)
-    return String(decoding: output, as: UTF8.self)
-}
+func sh(_ command: String) -> String { runShell(command).output }
 
 /// A shell command on a thread of its own, so a long wait never holds a cooperative thread.
 func background(_ command: String) async -> String {

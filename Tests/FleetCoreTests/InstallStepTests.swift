@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import SSHEngine
 import Testing
 @testable import FleetCore
@@ -57,7 +58,7 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) ?? -1
     }
 
-    /// Runs `command` under bash in `folder` with `stdin`; its stdout, or an error with its stderr.
+    /// Runs `command` under bash in `folder` with `stdin`; its output (stdout and stderr), or an error carrying it.
     func shell(_ command: String, stdin: [UInt8], in folder: String) throws -> String {
         let input = folder + "/.stdin-\(UInt32.random(in: 0...UInt32.max))"
         _ = FileManager.default.createFile(atPath: input, contents: Data(stdin))
@@ -65,19 +66,9 @@ import Testing
         let script = folder + "/.cmd-\(UInt32.random(in: 0...UInt32.max)).sh"
         try command.write(toFile: script, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: script) }
-        guard let pipe = popen("cd '\(folder)' && bash '\(script)' < '\(input)' 2>&1; echo \"exit=$?\"", "r") else { throw POSIXError(.EIO) }
-        var output = [UInt8]()
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buffer, 1, buffer.count, pipe)
-            if n <= 0 { break }
-            output += buffer[0..<n]
-        }
-        pclose(pipe)
-        var text = String(decoding: output, as: UTF8.self)
-        guard text.hasSuffix("exit=0\n") else { throw ShellFailed(output: text) }
-        text.removeLast("exit=0\n".count)
-        return text
+        let (output, status) = runShell("cd '\(folder)' && bash '\(script)' < '\(input)' 2>&1")
+        guard status == 0 else { throw ShellFailed(output: output) }
+        return output
     }
 
     struct ShellFailed: Error { var output: String }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import SSHEngine
 
@@ -59,18 +60,6 @@ struct LabMissing: Error, CustomStringConvertible {
     }
 }
 
-/// Runs a shell command on this machine (the test controller), returning its stdout. (popen, not Process:
-/// Foundation's Process.waitUntilExit can hang when the command leaves a daemon behind, as ssh-agent does.)
+/// Runs a shell command on this machine (the test controller), returning its stdout.
 @discardableResult
-func shell(_ command: String) throws -> String {
-    guard let pipe = popen(command, "r") else { return "" }
-    var output = [UInt8]()
-    var buffer = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let n = fread(&buffer, 1, buffer.count, pipe)
-        if n <= 0 { break }
-        output += buffer[0..<n]
-    }
-    pclose(pipe)
-    return String(decoding: output, as: UTF8.self)
-}
+func shell(_ command: String) throws -> String { runShell(command).output }
