@@ -8,6 +8,11 @@ struct BuiltPlan: Sendable {
 }
 
 extension RolloutSupport {
+    /// `fleet plan` and `--dry-run`: the plan as text, or as pretty JSON (one document) with `--json`.
+    static func printPlan(_ plan: Plan, context: CommandContext, rollout: RolloutOptions) {
+        context.out(rollout.json ? PlanRenderer.json(plan) : PlanRenderer.text(plan))
+    }
+
     /// Inventory -> (probe) -> plan. Throws `InventoryError` (exit 2) for any bad input; contacts hosts only
     /// with `probe`.
     static func buildPlan(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,

@@ -52,7 +52,7 @@ public struct Deploy: ContextCommand {
             return 2
         }
         if dryRun {
-            context.out(rollout.json ? PlanRenderer.json(built.plan) + "\n" : PlanRenderer.text(built.plan))
+            RolloutSupport.printPlan(built.plan, context: context, rollout: rollout)
             return 0
         }
         return await RolloutSupport.execute(built, context: context, rollout: rollout)

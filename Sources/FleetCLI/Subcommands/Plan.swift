@@ -27,7 +27,7 @@ public struct PlanCommand: ContextCommand {
             let plan = try await RolloutSupport.buildPlan(context: context, inventory: inventory, selection: selection,
                                                           rollout: rollout, command: .deploy, version: version,
                                                           rollbackTo: nil, probe: probe)
-            context.out(rollout.json ? PlanRenderer.json(plan.plan) + "\n" : PlanRenderer.text(plan.plan))
+            RolloutSupport.printPlan(plan.plan, context: context, rollout: rollout)
             return 0
         } catch let error as InventoryError {
             context.err("error: \(error)\n")
