@@ -132,22 +132,17 @@ public struct HostScripts: Sendable {
     /// `fleet.conf`, in one round trip. Safe to run again. Throws a `HostFailure` saying what failed and what to do.
     public func install(on session: any HostSession) async throws {
         let host = session.hostName
-        let step = installStep(host, then: "true")
-        let bytes = Dictionary(uniqueKeysWithValues: playbooks.files.map { ($0.name, $0.bytes) })
-        let entries = (step.files ?? []).map { file in
-            Tarball.Entry(name: file.member, mode: Int(file.mode, radix: 8) ?? 0o644,
-                          bytes: file.source.kind == .inline ? Array((file.source.content ?? "").utf8) : bytes[file.source.name] ?? [])
-        }
-        let result: CommandResult
-        do {
-            result = try await session.run(step.command ?? "", timeout: .seconds(120),
-                                           stdin: try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970)), onLine: nil)
-        } catch let error as SSHError {
-            throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(error.message)"
-                + (error.hint.map { "; \($0)" } ?? ""), unreachable: error.isUnreachable)
-        }
-        guard result.succeeded else {
-            let why = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
+        let files = UploadFiles(playbooks: Dictionary(uniqueKeysWithValues: playbooks.files.map { (playbooks.dir + "/" + $0.name, $0.bytes) }),
+                                env: [])
+        do throws(StepFailure) {
+            try await StepRunner(files: files).run([installStep(host, then: "true")], on: session)
+        } catch {
+            // No exit status: the connection, a timeout or a signal, not the commands' own refusal.
+            if error.exitCode == nil {
+                throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(error.message)",
+                                  unreachable: error.connectionLost)
+            }
+            let why = error.lastLines.last ?? error.message
             throw HostFailure(host: host, message:
                 "cannot install the host scripts in \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")
         }

@@ -69,8 +69,9 @@ struct StepFactory {
         command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))); trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\""
         for (index, folder) in folders.enumerated() { command += "; mv -f \"$t\"/\(index)/* \(q(folder + "/"))" }
         command += "; rm -rf \"$t\"; trap - EXIT; exec " + (next.command ?? "true")
-        var step = Step.install(placed, command: command, purpose: "create the app's folders, install the host scripts and fleet.conf, "
-                                + next.purpose, timeoutSeconds: 30 + (next.timeoutSeconds ?? 0))
+        let purpose = (["create the app's folders, install the host scripts and fleet.conf"] + [next.purpose].filter { !$0.isEmpty })
+            .joined(separator: ", ")
+        var step = Step.install(placed, command: command, purpose: purpose, timeoutSeconds: 30 + (next.timeoutSeconds ?? 0))
         step.script = next.script
         return step
     }
