@@ -12,7 +12,6 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libssh2 1.10 from Debian's libssh2-1-dev.
@@ -24,12 +23,12 @@ let package = Package(
         // The SSH engine: sessions on dedicated threads, known_hosts, commands, uploads.
         .target(
             name: "SSHEngine",
-            dependencies: ["CLibSSH2", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["CLibSSH2"]
         ),
         // Inventory -> plan -> execution -> report. The plan is pure data.
         .target(
             name: "FleetCore",
-            dependencies: ["SSHEngine", "Yams", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["SSHEngine", "Yams"]
         ),
         // The subcommands, each taking an injected context so tests can drive them.
         .target(

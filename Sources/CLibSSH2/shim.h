@@ -1,7 +1,6 @@
 #ifndef FLEET_CLIBSSH2_SHIM_H
 #define FLEET_CLIBSSH2_SHIM_H
 #include <libssh2.h>
-#include <libssh2_sftp.h>
 #include <poll.h>
 #include <netdb.h>
 #include <sys/socket.h>

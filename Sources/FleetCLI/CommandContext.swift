@@ -60,12 +60,23 @@ public struct CommandContext: Sendable {
 }
 
 /// A subcommand that runs with an injected context and returns fleet's exit status; `run()` gives it the live
-/// context and turns the status into the process's exit code.
+/// context and turns the status into the process's exit code. `perform` may throw: the error is printed and
+/// becomes its exit status in one place (`ExitStatus.of`).
 public protocol ContextCommand: AsyncParsableCommand {
-    func run(context: CommandContext) async throws -> Int32
+    func perform(context: CommandContext) async throws -> Int32
 }
 
 extension ContextCommand {
+    /// `perform`, with a thrown error printed as `error: ...` and mapped to its exit status.
+    public func run(context: CommandContext) async throws -> Int32 {
+        do {
+            return try await perform(context: context)
+        } catch {
+            context.err("error: \(error)\n")
+            return ExitStatus.of(error)
+        }
+    }
+
     public func run() async throws {
         let code = try await run(context: .live())
         if code != 0 { throw ExitCode(code) }

@@ -108,29 +108,6 @@ extension SSHConnection {
         let text = String(cString: name)
         return text.isEmpty ? nil : text
     }
-
-    /// Uploads bytes to `path` atomically: written under a temporary name in the same folder (created with
-    /// umask 077, so a 0600 file never has other modes, even for an instant), given its mode, then renamed.
-    public func upload(_ data: [UInt8], to path: String, mode: Int) async throws {
-        let folder = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
-        let temp = (folder.isEmpty ? "." : folder) + "/.\(base).fleet-\(UInt32.random(in: 0...UInt32.max))"
-        let octal = String(mode, radix: 8)
-        let script = "t=\(shellQuote(temp)); trap 'rm -f -- \"$t\"' EXIT; umask 077 && cat > \"$t\" && chmod \(octal) \"$t\" && mv -f -- \"$t\" \(shellQuote(path)) && trap - EXIT"
-        let result = try await run(script, stdin: data)
-        guard result.succeeded else {
-            let reason = result.stderrText.trimmingCharacters(in: .whitespacesAndNewlines)
-            throw SSHError(.upload, host: target.name, "cannot upload \(path): \(reason.isEmpty ? "exit status \(result.exitStatus)" : reason)",
-                           hint: "Does \(target.user) have write access to \(folder)? `fleet setup` prepares the folders.")
-        }
-    }
-}
-
-/// Quotes one word for a POSIX shell: left bare when it is plainly safe, else in single quotes.
-public func shellQuote(_ word: String) -> String {
-    let safe = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@%+=:,./-_")
-    if !word.isEmpty && word.allSatisfy({ safe.contains($0) }) { return word }
-    return "'" + word.replacingOccurrences(of: "'", with: "'\\''") + "'"
 }
 
 /// Collects one stream and hands complete lines to the caller as they arrive.

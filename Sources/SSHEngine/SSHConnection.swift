@@ -19,12 +19,23 @@ public actor SSHConnection {
     public private(set) var hostKey: HostKey?
     private var closed = false
 
-    init(target: SSHTarget, options: SSHOptions) {
+    /// Creates the session's wake-up descriptor and its thread; either failing (the open-file or thread limit
+    /// reached) is this host's error, never a trap or a hang.
+    init(target: SSHTarget, options: SSHOptions) throws(SSHError) {
         LibSSH2.ensureInitialised()
         self.target = target
         self.options = options
-        self.executor = ThreadExecutor(name: "ssh-\(target.name)")
-        self.wakeFD = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        let fd = eventfd(0, Int32(EFD_CLOEXEC | EFD_NONBLOCK))
+        guard fd >= 0 else {
+            throw SSHError.resources(host: target.name, "cannot create the session's wake-up descriptor", errno: errno)
+        }
+        do {
+            self.executor = try ThreadExecutor(name: "ssh-\(target.name)")
+        } catch {
+            CLibSSH2.close(fd)
+            throw SSHError.resources(host: target.name, "cannot start the session's thread", errno: error.code)
+        }
+        self.wakeFD = fd
     }
 
     deinit {
@@ -38,7 +49,7 @@ public actor SSHConnection {
     /// `gate` paces handshakes so a burst of hosts neither starves this machine nor trips servers' limits.
     public static func connect(to target: SSHTarget, options: SSHOptions,
                                gate: AsyncSemaphore? = nil) async throws -> SSHConnection {
-        let connection = SSHConnection(target: target, options: options)
+        let connection = try SSHConnection(target: target, options: options)
         do {
             if let gate {
                 try await gate.withPermit { try await connection.open() }

@@ -1,9 +1,11 @@
+import Foundation
+
 /// Everything that can go wrong with one host, said so that a person knows what to do next.
 public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
         case resolve, connect, connectTimeout, handshake, hostKeyUnknown, hostKeyChanged, knownHosts
         case authentication, rsaUnsupported, identityFile, channel, commandTimeout, upload, disconnected
-        case cancelled, protocolError
+        case cancelled, protocolError, resources
     }
 
     public var kind: Kind
@@ -27,6 +29,15 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
         var text = "\(host): \(message)"
         if let hint { text += "\n  \(hint)" }
         return text
+    }
+
+    /// This machine ran out of something a session needs (descriptors, threads): `errno` says which.
+    public static func resources(host: String, _ what: String, errno code: Int32) -> SSHError {
+        let reason = String(cString: strerror(code))
+        let hint = code == EMFILE || code == ENFILE
+            ? "fleet raises the open-file soft limit to the hard limit; raise the hard limit (ulimit -Hn, or LimitNOFILE for a service), or lower ssh.parallel."
+            : "The machine is short of threads or memory (ulimit -u, /proc/sys/kernel/threads-max); lower ssh.parallel."
+        return SSHError(.resources, host: host, "\(what): \(reason); nothing was run on this host", hint: hint)
     }
 
     /// True when the host was never reached (nothing could have run there).

@@ -1,5 +1,11 @@
 import Foundation
 
+/// `pthread_create` refused: the errno it returned.
+struct ThreadStartError: Error {
+    var code: Int32
+    var reason: String { String(cString: strerror(code)) }
+}
+
 /// A serial executor that owns one dedicated OS thread.
 ///
 /// Each SSH connection is an actor whose jobs run here, so blocking libssh2 calls and `poll(2)` never occupy
@@ -10,11 +16,26 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     private var stopping = false
     private var finished = false
 
-    init(name: String, stackSize: Int = 512 * 1024) {
-        let thread = Thread { [self] in self.loop() }
-        thread.name = name
-        thread.stackSize = stackSize
-        thread.start()
+    /// Starts the thread. Throws the `pthread_create` error (EAGAIN when the process or the machine has no room
+    /// for another thread) instead of trapping, so the caller can make it that host's error.
+    init(name: String, stackSize: Int = 512 * 1024) throws(ThreadStartError) {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let retained = Unmanaged.passRetained(self)
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { argument in
+            guard let argument else { return nil }
+            let executor = Unmanaged<ThreadExecutor>.fromOpaque(argument).takeRetainedValue()
+            executor.loop()
+            return nil
+        }, retained.toOpaque())
+        guard rc == 0 else {
+            retained.release()
+            throw ThreadStartError(code: rc)
+        }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {

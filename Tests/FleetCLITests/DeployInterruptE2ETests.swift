@@ -29,7 +29,7 @@ extension DeployE2ETests {
         #expect(failedRequests(load) == 0, "\(load)")
 
         // The first batch finished its swap; the second never started; no fleet lock is left anywhere.
-        let report = try #require(History.list(inventory: inventory, environment: "e2e").last)
+        let report = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         let outcome = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
         #expect(outcome["web1"] == .updated && outcome["web2"] == .updated, "\(output)")
         for host in 3...E2E.hostCount { #expect(outcome["web\(host)"] == .notStarted) }
@@ -60,7 +60,7 @@ extension DeployE2ETests {
         #expect(dropped > 0, "no sshd connection process found for web1")
         #expect(code == 1, "\(captured.err)")
         #expect(failedRequests(load) == 0, "\(load)")
-        let report = try #require(History.list(inventory: inventory, environment: "e2e").last)
+        let report = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         let web1 = try #require(report.hosts.first { $0.host == "web1" })
         #expect(web1.outcome == .failed || web1.outcome == .unreachable, "\(captured.err)")
         #expect(captured.err.contains("web1"))

@@ -84,12 +84,12 @@ import Testing
     @Test func progressChoosesLiveOnlyOnATerminalWithoutJSON() throws {
         var context = Captured().context(environment: ["TERM": "xterm"])
         let auto = try Deploy.parse(["v2"]).rollout
-        #expect(!RolloutSupport.useLiveView(context, rollout: auto))
+        #expect(!Rollouts.useLiveView(context, rollout: auto))
         context.terminal = { TerminalSize(columns: 80, rows: 24) }
-        #expect(RolloutSupport.useLiveView(context, rollout: auto))
-        #expect(!RolloutSupport.useLiveView(context, rollout: try Deploy.parse(["--json", "v2"]).rollout))
-        #expect(!RolloutSupport.useLiveView(context, rollout: try Deploy.parse(["--progress", "plain", "v2"]).rollout))
+        #expect(Rollouts.useLiveView(context, rollout: auto))
+        #expect(!Rollouts.useLiveView(context, rollout: try Deploy.parse(["--json", "v2"]).rollout))
+        #expect(!Rollouts.useLiveView(context, rollout: try Deploy.parse(["--progress", "plain", "v2"]).rollout))
         context.environment["TERM"] = "dumb"
-        #expect(!RolloutSupport.useLiveView(context, rollout: auto))
+        #expect(!Rollouts.useLiveView(context, rollout: auto))
     }
 }

@@ -14,7 +14,7 @@ struct LockCommandTests {
             // A deploy that died: its fleet lock stays on both hosts.
             let scripts = try lab.scripts()
             let inventory = try lab.load()
-            let taken = await onEachHost(inventory.hosts, inventory: inventory, transport: SSHTransport(agentSocket: nil)) { _, session in
+            let taken = await Sessions(transport: SSHTransport(agentSocket: nil), settings: inventory.ssh).each(inventory.hosts) { _, session in
                 try await scripts.installAndRun("lock.sh", ["acquire", "--run-id", "run-42", "--who", "alice@laptop", "--pid", "4242",
                                                             "--command", "deploy", "--version", "v2"], on: session)
             }

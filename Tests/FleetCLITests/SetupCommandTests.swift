@@ -16,11 +16,10 @@ struct SetupCommandTests {
         #expect(code == 0, "\(captured.err)")
         #expect(captured.out.hasPrefix("== web2 (root@10.77.0.12)\n"), "\(captured.out)")
         #expect(!captured.out.contains("web1"))
-        #expect(captured.out.contains("upload  setup.sh -> DIR/setup.sh (0755)"))
-        #expect(captured.out.contains("upload  lib.sh -> DIR/lib.sh (0755)"))
+        #expect(captured.out.contains("            setup.sh (0755)\n"))
+        #expect(captured.out.contains("            lib.sh (0755)\n"))
         #expect(captured.out.contains("APP=demo"))
-        #expect(captured.out.contains("  run     bash DIR/setup.sh --config DIR/fleet.conf --user fleetlab\n"))
-        #expect(captured.out.contains("  run     rm -rf DIR\n"))
+        #expect(captured.out.contains("tar -x -o -f - -C \"$d\"; bash \"$d\"/setup.sh --config \"$d\"/fleet.conf --user fleetlab\n"))
     }
 
     @Test func nonRootLoginGoesThroughSudo() async throws {
@@ -29,7 +28,7 @@ struct SetupCommandTests {
         #expect(try await Setup.parse(["--inventory", path, "--user", "deploy", "--login", "admin", "--dry-run"])
             .run(context: captured.context(environment: env)) == 0)
         #expect(captured.out.contains("(admin@10.77.0.11)"))
-        #expect(captured.out.contains("sudo -n bash DIR/setup.sh --config DIR/fleet.conf --user deploy"))
+        #expect(captured.out.contains("sudo -n bash \"$d\"/setup.sh --config \"$d\"/fleet.conf --user deploy"))
     }
 
     @Test func refusesRootOrBadDeployUsers() async throws {

@@ -132,7 +132,7 @@ final class LabApp: @unchecked Sendable {
     @discardableResult
     func shell(_ line: @escaping @Sendable (String) -> String, on names: [String]) async throws -> [String] {
         let inventory = try load()
-        let results = await onEachHost(try entries(names), inventory: inventory, transport: SSHTransport(agentSocket: nil)) { host, session in
+        let results = await Sessions(transport: SSHTransport(agentSocket: nil), settings: inventory.ssh).each(try entries(names)) { host, session in
             let result = try await session.run(line(host.name), timeout: .seconds(180), stdin: [], onLine: nil)
             return "exit \(result.exitStatus): \(result.stdoutText)\(result.stderrText)"
         }
@@ -161,7 +161,8 @@ final class LabApp: @unchecked Sendable {
         let env = scripts.root(host) + "/incoming/\(version).env"
         do {
             try await scripts.install(on: session)
-            try await session.upload(Array("APP_MODE=test\n".utf8), to: env, mode: 0o600)
+            _ = try await session.run("umask 077 && cat > " + ShellWords.quote(env), timeout: .seconds(30),
+                                      stdin: Array("APP_MODE=test\n".utf8), onLine: nil)
             let output = try await scripts.run("deploy.sh", ["--version", version, "--env-file", env, "--run-id", "test-\(app)"],
                                                on: session, timeout: .seconds(240))
             await session.close()
@@ -222,12 +223,12 @@ struct StatusFixtureTests {
     }
 
     @Test func lastJSONObjectWins() {
-        let json = JSONValue.lastObject(in: "noise\n{\"a\":1}\n{\"script\":\"status\",\"lock\":{\"fleet\":null},\"n\":3}\n")
+        let json = JSONValue.resultLine(in: "noise\n{\"a\":1}\n{\"script\":\"status\",\"lock\":{\"fleet\":null},\"n\":3}\n")
         #expect(json?["script"]?.text == "status")
         #expect(json?["lock"]?["fleet"]?.isNull == true)
         #expect(json?["n"]?.int == 3)
-        #expect(JSONValue.lastObject(in: "no json here") == nil)
-        // status.sh writes a probe that got no answer as 000.
-        #expect(JSONValue.lastObject(in: "{\"nginx\":{\"url\":\"http://x/health\",\"status\":000}}")?["nginx"]?["status"]?.int == 0)
+        #expect(JSONValue.resultLine(in: "no json here") == nil)
+        // Not JSON (a leading zero): status.sh prints canonical numbers, and the one reader does not guess.
+        #expect(JSONValue.resultLine(in: "{\"nginx\":{\"status\":000}}") == nil)
     }
 }

@@ -43,7 +43,7 @@ struct VerifyCommandTests {
             // The library call deploy uses, with an unreachable host.
             let withDead = try lab.writeInventory(name: "dead", hostLines: ["  web1: 10.77.0.11", "  dead: 10.77.0.99"])
             let inventory = try InventoryLoader.load(path: withDead)
-            let results = await Verifier.verify(inventory: inventory, hosts: inventory.hosts, transport: SSHTransport(agentSocket: nil))
+            let results = await Verifier.verify(inventory: inventory, hosts: inventory.hosts, sessions: Sessions(transport: SSHTransport(agentSocket: nil), settings: inventory.ssh))
             #expect(results.map(\.host) == ["web1", "dead"])
             #expect(results[0].ok)
             #expect(!results[1].ok && results[1].unreachable && results[1].error?.contains("dead") == true)
@@ -57,8 +57,11 @@ struct VerifyInventoryTests {
         try InventoryLoader.load(path: try writeInventory(labInventory(hosts: "  web1: 10.77.0.11") + "\n" + extra))
     }
 
-    @Test func defaultsAreTheCardsThreeEndpoints() throws {
-        #expect(try load("").verify == [VerifyEndpoint(path: "/health"), VerifyEndpoint(path: "/api/v1/status"), VerifyEndpoint(path: "/metrics")])
+    @Test func defaultIsTheHealthPathAlone() throws {
+        // No `verify` key: the health path alone, with its status (an app without the card's extra endpoints is
+        // never halted by them).
+        #expect(try load("").verify == [VerifyEndpoint(path: "/health")])
+        #expect(try load("health: {path: /up, status: 204}\n").verify == [VerifyEndpoint(path: "/up", status: 204)])
     }
 
     @Test func pathsAndMappings() throws {

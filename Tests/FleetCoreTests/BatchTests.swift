@@ -36,7 +36,7 @@ import Testing
     @Test func pausesBetweenBatchesOnly() throws {
         let inv = try Fixture.load(Fixture.hosts(3, batch: "1", extra: "rollout: {batch: 1, pause: 2m}\n").replacingOccurrences(of: "rollout: {batch: 1}\n", with: ""))
         let plan = try PlanBuilder.build(try PlanTests.input(inv))
-        #expect(plan.stages.map(\.kind) == [.preflight, .batch, .pause, .batch, .pause, .batch])
-        #expect(plan.stages[2].pauseMs == 120_000)
+        #expect(plan.stages.map(\.kind) == [.preflight, .imageCheck, .batch, .verify, .pause, .batch, .verify, .pause, .batch, .verify])
+        #expect(plan.stages[4].pauseMs == 120_000)
     }
 }

@@ -36,12 +36,12 @@ final class RecordingTransport: Transport, @unchecked Sendable {
             transport.record(Call(host: hostName, kind: .run, text: command, mode: nil))
             if !stdin.isEmpty { transport.recordStdin(hostName, stdin) }
             let status = transport.failures.first { $0.host == hostName && command.contains($0.contains) }?.status ?? 0
-            let json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
-            return CommandResult(exitStatus: status, exitSignal: nil, stdout: Array(json.utf8),
+            var json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
+            // The check steps' own output: curl's "STATUS SECONDS" for verify, docker's config and size for the image.
+            if command.contains("curl") { json = status == 0 ? "200 0.002\n" : "502 0.002\n" }
+            if command.hasPrefix("docker image inspect") { json = "{\"User\":\"1000\",\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"]}}|1000\n" }
+            return CommandResult(exitStatus: command.contains("curl") ? 0 : status, exitSignal: nil, stdout: Array(json.utf8),
                                  stderr: status == 0 ? [] : Array("boom on \(hostName)\n".utf8), duration: .zero)
-        }
-        func upload(_ data: [UInt8], to path: String, mode: Int) async throws {
-            transport.record(Call(host: hostName, kind: .upload, text: path, mode: "0" + String(mode, radix: 8)))
         }
         func close() async {}
     }
@@ -62,35 +62,42 @@ struct ExecutorTests {
     static func files(_ plan: Plan) -> UploadFiles {
         var playbooks: [String: [UInt8]] = [:]
         let steps = plan.stages.flatMap { $0.hosts.flatMap(\.steps) }
-        for source in steps.compactMap(\.source) + steps.flatMap({ $0.files?.map(\.source) ?? [] }) where source.kind == .playbook {
+        for source in steps.flatMap({ $0.files?.map(\.source) ?? [] }) where source.kind == .playbook {
             playbooks[source.localPath!] = Array("#!/bin/bash\n# \(source.name)\n".utf8)
         }
         return UploadFiles(playbooks: playbooks, env: [])
     }
 
-    /// Every host: the steps that ran are the plan's steps, in the plan's order, with the plan's exact strings.
-    @Test func whatRanIsWhatThePlanSays() async throws {
-        let (plan, inventory) = try Self.plan()
+    /// Every host: the steps that ran are the plan's steps (pre-flight, image check, batch, verify, release), in
+    /// the plan's order, with the plan's exact strings; for a deploy and for a rollback.
+    @Test(arguments: [PlanCommand.deploy, .rollback])
+    func whatRanIsWhatThePlanSays(_ command: PlanCommand) async throws {
+        let (deploy, inventory) = try Self.plan()
+        let plan = command == .deploy ? deploy : try PlanBuilder.build(
+            PlanInput(inventory: inventory, command: .rollback, hosts: inventory.hosts, run: deploy.run,
+                      playbookNames: ["lib.sh", "lock.sh", "preflight.sh", "rollback.sh"], playbooksDir: "/fleet/playbooks"))
+        let kinds = Set(plan.stages.map(\.kind))
+        #expect(kinds.isSuperset(of: command == .deploy ? [.preflight, .imageCheck, .batch, .verify] : [.preflight, .batch, .verify]))
         let transport = RecordingTransport()
-        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 0)
         #expect(report.hosts.allSatisfy { $0.outcome == .updated })
         for host in plan.hosts.map(\.name) {
             let stages = plan.stages + [Stage(kind: .batch, title: "finally", hosts: plan.finally)]
             let steps: [Step] = stages.flatMap { $0.hosts.filter { $0.host == host }.flatMap(\.steps) }
-            let planned: [RecordingTransport.Call] = steps.map { step in
-                step.kind == .upload
-                    ? RecordingTransport.Call(host: host, kind: .upload, text: step.path ?? "", mode: step.mode)
-                    : RecordingTransport.Call(host: host, kind: .run, text: step.command ?? "", mode: nil)
-            }
+            let planned = steps.map { RecordingTransport.Call(host: host, kind: .run, text: $0.command ?? "", mode: nil) }
             #expect(transport.calls(for: host) == planned)
         }
+    }
+
+    static func sessions(_ transport: any Transport, _ inventory: Inventory) -> Sessions {
+        Sessions(transport: transport, settings: inventory.ssh)
     }
 
     @Test func aFailedHostHaltsAfterItsBatch() async throws {
         let (plan, inventory) = try Self.plan(hosts: 4, batch: "2")
         let transport = RecordingTransport(failures: [(host: "h1", contains: "deploy.sh", status: 11)])
-        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 1)
         let outcomes = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
         #expect(outcomes == ["h1": .failed, "h2": .updated, "h3": .notStarted, "h4": .notStarted])
@@ -107,7 +114,7 @@ struct ExecutorTests {
     @Test func rollbackOnFailureUndoesTheUpdatedHosts() async throws {
         let (plan, inventory) = try Self.plan(hosts: 4, batch: "2", rollbackOnFailure: true)
         let transport = RecordingTransport(failures: [(host: "h2", contains: "deploy.sh", status: 11)])
-        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         let outcomes = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
         #expect(outcomes["h1"] == .rolledBack)
         #expect(transport.calls(for: "h1").contains { $0.kind == .run && $0.text.contains("rollback.sh --config") })
@@ -117,14 +124,14 @@ struct ExecutorTests {
     @Test func unreachableHostStopsEverythingBeforeAnyChange() async throws {
         let (plan, inventory) = try Self.plan(hosts: 3, batch: "3")
         let transport = RecordingTransport(unreachable: ["h2"])
-        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 4)
         for host in ["h1", "h3"] {
             #expect(!transport.calls(for: host).contains { $0.kind == .run && $0.text.contains("deploy.sh --config") })
         }
         // ...unless told to skip it.
         let skipping = RecordingTransport(unreachable: ["h2"])
-        let second = await Executor(plan: plan, settings: inventory.ssh, transport: skipping, files: Self.files(plan),
+        let second = await Executor(plan: plan, sessions: Self.sessions(skipping, inventory), files: Self.files(plan),
                                     skipUnreachable: true).run()
         #expect(second.hosts.first { $0.host == "h2" }?.outcome == .unreachable)
         #expect(second.hosts.filter { $0.outcome == .updated }.count == 2)
@@ -133,7 +140,7 @@ struct ExecutorTests {
     @Test func lockHeldIsExitThree() async throws {
         let (plan, inventory) = try Self.plan(hosts: 2, batch: "2")
         let transport = RecordingTransport(failures: [(host: "h2", contains: "lock.sh --config /opt/fleet/shop/fleet.conf acquire", status: 3)])
-        let report = await Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan)).run()
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 3)
     }
 
@@ -141,7 +148,7 @@ struct ExecutorTests {
         let (plan, inventory) = try Self.plan(hosts: 4, batch: "1")
         let interrupt = Interrupt()
         let transport = RecordingTransport()
-        let executor = Executor(plan: plan, settings: inventory.ssh, transport: transport, files: Self.files(plan),
+        let executor = Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan),
                                 interrupt: interrupt, onEvent: { event in
             if case .hostDone(let report) = event, report.host == "h1" { interrupt.request("interrupted by SIGINT") }
         })

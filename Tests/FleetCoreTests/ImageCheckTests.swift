@@ -52,16 +52,21 @@ struct ImageCheckTests {
         let pull = try await session.run("docker pull -q \(ShellWords.quote(Self.image))", timeout: .seconds(60), stdin: [], onLine: nil)
         #expect(pull.succeeded, "docker pull: \(pull.stderrText)")
 
-        let warnings = await ImageCheck.inspect(session: session, image: Self.image)
+        /// The plan's image check command, judged as the rollout judges it.
+        func inspect(_ image: String, maxSizeMB: Int = ImageCheck.defaultMaxSizeMB) async throws -> [ImageWarning] {
+            let result = try await session.run(ImageCheck.command(image: image), timeout: .seconds(30), stdin: [], onLine: nil)
+            return ImageCheck.judge(result, host: session.hostName, image: image, maxSizeMB: maxSizeMB)
+        }
+        let warnings = try await inspect(Self.image)
         #expect(warnings.map(\.kind) == [.noHealthcheck])
         #expect(warnings.first?.host == "web1")
         #expect(warnings.first?.image == Self.image)
 
-        let tight = await ImageCheck.inspect(session: session, image: Self.image, maxSizeMB: 1)
+        let tight = try await inspect(Self.image, maxSizeMB: 1)
         #expect(tight.map(\.kind) == [.noHealthcheck, .tooLarge])
         #expect(tight.last?.message.hasPrefix("is 2 MB, over the budget of 1 MB") == true)
 
-        let missing = await ImageCheck.inspect(session: session, image: "10.77.0.1:5000/demo:never-pushed")
+        let missing = try await inspect("10.77.0.1:5000/demo:never-pushed")
         #expect(missing.map(\.kind) == [.inspectFailed])
         #expect(missing.first?.message.contains("pull it first") == true)
         await session.close()

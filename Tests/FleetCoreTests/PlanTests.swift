@@ -30,7 +30,7 @@ import Testing
         try Golden.check(PlanRenderer.text(plan), "rollback.txt")
         try Golden.checkPlanJSON(plan, "rollback")
         let to = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil, to: "v1.4.1", hosts: ["web2"]))
-        #expect(to.stages.last?.hosts.first?.steps.first?.command
+        #expect(to.stages.last { $0.kind == .batch }?.hosts.first?.steps.first?.command
                 == "/tmp/lab/web2/opt/bin/rollback.sh --config /tmp/lab/web2/opt/fleet.conf --to v1.4.1 --run-id 20261127T103000Z-4242")
     }
 
@@ -89,21 +89,21 @@ import Testing
     @Test func badVersionsRefused() throws {
         let inv = try Fixture.load(Fixture.minimal)
         for bad in ["v1;rm -rf /", "$(id)", "v 1", "v1\nid", "", ".hidden", "-rf", "`id`", String(repeating: "a", count: 129)] {
-            let e = #expect(throws: InventoryError.self) { try PlanBuilder.build(try Self.input(inv, version: bad)) }
-            #expect(e?.description.hasPrefix("VERSION: ") == true)
+            let e = #expect(throws: InputError.self) { try PlanBuilder.build(try Self.input(inv, version: bad)) }
+            #expect(e?.description.hasPrefix("version: ") == true)
             #expect(e.map { !$0.message.contains("\n") } == true)
         }
         for good in ["v1.4.2", "latest", "1.0", "_x", "A-b_c.9", String(repeating: "a", count: 128)] {
             #expect(throws: Never.self) { try validateVersion(good) }
         }
-        #expect(throws: InventoryError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
+        #expect(throws: InputError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
     }
 
     @Test func unsafeRunContextRefused() throws {
         let inv = try Fixture.load(Fixture.minimal)
         var input = try Self.input(inv)
         input.run.who = "alice@laptop;id"
-        let e = #expect(throws: InventoryError.self) { try PlanBuilder.build(input) }
+        let e = #expect(throws: InputError.self) { try PlanBuilder.build(input) }
         #expect(e?.message.contains("1 to 128 letters, digits or @ . _ : + -") == true)
         input = try Self.input(inv)
         input.playbookNames = ["../evil.sh"]

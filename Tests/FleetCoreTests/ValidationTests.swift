@@ -113,11 +113,11 @@ import Testing
         #expect(try selectHosts(inv, patterns: ["tag:eu"]).map(\.name) == ["web1", "web2"])
         #expect(try selectHosts(inv, patterns: ["db1,web3", "web?"]).map(\.name) == ["web1", "web2", "web3", "db1"])
         #expect(try selectHosts(inv, patterns: ["tag:canary", "db1"]).map(\.name) == ["web1", "db1"])
-        let unknown = #expect(throws: InventoryError.self) { try selectHosts(inv, patterns: ["web4"]) }
+        let unknown = #expect(throws: InputError.self) { try selectHosts(inv, patterns: ["web4"]) }
         #expect(unknown?.description == "--hosts: unknown host 'web4' in \(Fixture.file); did you mean 'web1'? known hosts: web1, web2, web3, db1")
-        let glob = #expect(throws: InventoryError.self) { try selectHosts(inv, patterns: ["cache*"]) }
+        let glob = #expect(throws: InputError.self) { try selectHosts(inv, patterns: ["cache*"]) }
         #expect(glob?.message.contains("'cache*' matches no host") == true)
-        let tag = #expect(throws: InventoryError.self) { try selectHosts(inv, patterns: ["tag:asia"]) }
+        let tag = #expect(throws: InputError.self) { try selectHosts(inv, patterns: ["tag:asia"]) }
         #expect(tag?.message.contains("known tags: canary, eu, us") == true)
     }
 }

@@ -79,35 +79,6 @@ struct CommandTests {
         }
         await connection.close()
     }
-
-    @Test func uploadsAtomicallyWithModes() async throws {
-        let connection = try await Lab.connect()
-        let folder = "/tmp/fleet-upload-test-\(getpid())"
-        _ = try await connection.run("rm -rf \(folder) && mkdir -p \(folder)")
-        let secret = Array("TOKEN=abc\n".utf8)
-        try await connection.upload(secret, to: "\(folder)/app.env", mode: 0o600)
-        try await connection.upload(Array("#!/bin/sh\necho hi\n".utf8), to: "\(folder)/run.sh", mode: 0o755)
-        let modes = try await connection.run("stat -c '%a %s' \(folder)/app.env \(folder)/run.sh; \(folder)/run.sh")
-        #expect(modes.stdoutText == "600 10\n755 18\nhi\n")
-        // Replacing is a rename: a reader holding the old file keeps the old content, the path gets the new.
-        let inodeBefore = try await connection.run("stat -c %i \(folder)/app.env").stdoutText
-        try await connection.upload(Array(repeating: UInt8(ascii: "x"), count: 300_000), to: "\(folder)/app.env", mode: 0o600)
-        let after = try await connection.run("stat -c '%i %a %s' \(folder)/app.env; ls -A \(folder) | wc -l")
-        let fields = after.stdoutText.split(whereSeparator: \.isWhitespace)
-        #expect(fields[0] != Substring(inodeBefore.trimmingCharacters(in: .whitespacesAndNewlines)))
-        #expect(fields[1] == "600" && fields[2] == "300000")
-        #expect(fields[3] == "2")  // no temporary file left behind
-        // A folder that does not exist: a clear error naming the path.
-        do {
-            try await connection.upload([1], to: "/nonexistent-\(getpid())/x", mode: 0o644)
-            Issue.record("upload into a missing folder succeeded")
-        } catch let error as SSHError {
-            #expect(error.kind == .upload)
-            #expect(error.message.contains("/nonexistent-\(getpid())/x"))
-        }
-        _ = try await connection.run("rm -rf \(folder)")
-        await connection.close()
-    }
 }
 
 final class LockedLines: @unchecked Sendable {

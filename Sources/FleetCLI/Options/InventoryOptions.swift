@@ -47,27 +47,24 @@ struct ScriptTargets {
 }
 
 extension InventoryOptions {
-    /// Loads the inventory and the selection; on bad input prints the error (file, line, column) and returns nil,
-    /// which commands turn into exit status 2 with nothing contacted.
-    func targets(_ selection: HostSelectionOptions, _ context: CommandContext) -> Targets? {
-        do {
-            let inventory = try load(context)
-            return Targets(inventory: inventory, hosts: try selection.select(from: inventory))
-        } catch {
-            context.err("error: \(error)\n")
-            return nil
-        }
+    /// Loads the inventory and the selection; bad input throws (file, line, column), which `ContextCommand`
+    /// prints and turns into exit status 2 with nothing contacted.
+    func targets(_ selection: HostSelectionOptions, _ context: CommandContext) throws -> Targets {
+        let inventory = try load(context)
+        return Targets(inventory: inventory, hosts: try selection.select(from: inventory))
     }
 
-    func scriptTargets(_ selection: HostSelectionOptions, _ context: CommandContext) -> ScriptTargets? {
-        guard let targets = targets(selection, context) else { return nil }
-        do {
-            let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment,
-                                               executable: context.executable)
-            return ScriptTargets(inventory: targets.inventory, hosts: targets.hosts, playbooks: playbooks)
-        } catch {
-            context.err("error: \(error)\n")
-            return nil
-        }
+    func scriptTargets(_ selection: HostSelectionOptions, _ context: CommandContext) throws -> ScriptTargets {
+        let targets = try targets(selection, context)
+        let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment,
+                                           executable: context.executable)
+        return ScriptTargets(inventory: targets.inventory, hosts: targets.hosts, playbooks: playbooks)
+    }
+}
+
+extension CommandContext {
+    /// The one owner of this command's sessions (see `Sessions`), its notes printed on stderr.
+    func sessions(_ inventory: Inventory, parallel: Int? = nil, holding: Int = 0) -> Sessions {
+        Sessions(transport: makeTransport(), settings: inventory.ssh, parallel: parallel, holding: holding, notice: err)
     }
 }

@@ -1,7 +1,7 @@
 import FleetCore
 import Foundation
 
-extension RolloutSupport {
+extension Rollouts {
     /// Output where no terminal redraws it (CI, files, `--progress plain`): timestamped lines per host and
     /// phase, or NDJSON events with `--json`.
     static func printer(_ context: CommandContext, json: Bool) -> @Sendable (ExecutionEvent) -> Void {
@@ -15,6 +15,7 @@ extension RolloutSupport {
             switch event {
             case .stage(let title): context.err("\(time) -- \(title)\n")
             case .note(let text): context.err("\(time) note: \(text)\n")
+            case .warning(let text): context.err("\(time) warning: \(text)\n")
             case .phase(let host, let phase, let batch):
                 context.err("\(time) \(host) \(phase)\(batch.map { " (batch \($0))" } ?? "")\n")
             case .hostDone(let report):
@@ -33,6 +34,7 @@ extension RolloutSupport {
         switch event {
         case .stage(let title): object["event"] = "stage"; object["title"] = title
         case .note(let text): object["event"] = "note"; object["text"] = text
+        case .warning(let text): object["event"] = "warning"; object["text"] = text
         case .phase(let host, let phase, let batch):
             object["event"] = "phase"; object["host"] = host; object["phase"] = phase; object["batch"] = batch ?? NSNull()
         case .hostDone(let report):

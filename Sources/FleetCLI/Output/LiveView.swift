@@ -62,6 +62,8 @@ final class LiveView: @unchecked Sendable {
             pending += board.styled("-- \(title)", .dim) + "\n"
         case .note(let text):
             pending += "note: \(text)\n"
+        case .warning(let text):
+            pending += board.styled("warning: \(text)", .busy) + "\n"
         case .phase(let host, let phase, let batch):
             board.phase(host, phase, batch: batch, now: now)
         case .hostDone(let report):
@@ -122,7 +124,7 @@ final class LiveView: @unchecked Sendable {
     }
 }
 
-extension RolloutSupport {
+extension Rollouts {
     /// How a rollout shows progress: `live` (redrawn lines; a terminal), or `plain` (timestamped lines).
     static func useLiveView(_ context: CommandContext, rollout: RolloutOptions) -> Bool {
         guard !rollout.json else { return false }

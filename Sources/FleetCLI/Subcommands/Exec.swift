@@ -1,7 +1,6 @@
 import ArgumentParser
 import FleetCore
 import Foundation
-import SSHEngine
 
 /// `fleet exec`: one command on many hosts in parallel.
 public struct Exec: ContextCommand {
@@ -40,14 +39,12 @@ public struct Exec: ContextCommand {
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        guard let targets = inventory.targets(selection, context) else { return 2 }
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let targets = try inventory.targets(selection, context)
         let (inventory, hosts) = (targets.inventory, targets.hosts)
         // One word runs as the user typed it (a shell line); several words are quoted one by one.
-        let line = words.count == 1 ? words[0] : words.map(shellQuote).joined(separator: " ")
-        let limit = Resources.hostsInFlight(wanted: parallel ?? inventory.ssh.parallel, warn: context.err)
-        let runner = ExecRunner(transport: context.makeTransport(), settings: inventory.ssh, parallel: limit,
-                                timeout: timeout.map { .seconds($0) })
+        let line = words.count == 1 ? words[0] : ShellWords.join(words)
+        let runner = ExecRunner(sessions: context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
         let json = self.json
         let color = context.useColor
         let results = await runner.run(line, on: hosts) { result in

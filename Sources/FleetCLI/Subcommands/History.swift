@@ -27,15 +27,11 @@ public struct HistoryCommand: ContextCommand {
         if limit < 0 { throw ValidationError("--limit must be 0 (all) or more, not \(limit)") }
     }
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        let inventory: Inventory
-        do {
-            inventory = try self.inventory.load(context)
-        } catch {
-            context.err("error: \(error)\n")
-            return 2
-        }
-        let all = History.list(inventory: inventory.file, environment: inventory.environment).sorted { a, b in
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let inventory = try self.inventory.load(context)
+        let recorded = History.list(inventory: inventory.file, environment: inventory.environment)
+        for case .failure(let unreadable) in recorded { context.err("warning: \(unreadable)\n") }
+        let all = recorded.compactMap { try? $0.get() }.sorted { a, b in
             a.startedAt != b.startedAt ? a.startedAt > b.startedAt : a.runId > b.runId
         }
         let runs = limit == 0 ? all : Array(all.prefix(limit))

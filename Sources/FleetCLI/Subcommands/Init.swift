@@ -23,7 +23,7 @@ public struct Init: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
+    public func perform(context: CommandContext) async throws -> Int32 {
         let home: String
         do {
             home = try InitFiles.fleetHome(environment: context.environment, executable: CommandLine.arguments.first ?? "")

@@ -29,8 +29,8 @@ public struct LockStatus: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        guard let setup = LockSetup(inventory, selection, context) else { return 2 }
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let setup = try LockSetup(inventory, selection, context)
         let results = await setup.each("lock.sh", ["status"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }
@@ -81,8 +81,8 @@ public struct LockRelease: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        guard let setup = LockSetup(inventory, selection, context) else { return 2 }
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let setup = try LockSetup(inventory, selection, context)
         let results = await setup.each("lock.sh", ["release", "--force"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }
@@ -130,15 +130,15 @@ struct LockSetup {
     let hosts: [HostEntry]
     let playbooks: Playbooks
 
-    init?(_ options: InventoryOptions, _ selection: HostSelectionOptions, _ context: CommandContext) {
-        guard let targets = options.scriptTargets(selection, context) else { return nil }
+    init(_ options: InventoryOptions, _ selection: HostSelectionOptions, _ context: CommandContext) throws {
+        let targets = try options.scriptTargets(selection, context)
         (inventory, hosts, playbooks) = (targets.inventory, targets.hosts, targets.playbooks)
     }
 
     func each<Value: Sendable>(_ script: String, _ args: [String], _ context: CommandContext,
                                _ parse: @escaping @Sendable (HostScriptOutput, Date) -> Value) async -> [Result<Value, HostFailure>] {
         let scripts = HostScripts(inventory: inventory, playbooks: playbooks)
-        return await onEachHost(hosts, inventory: inventory, transport: context.makeTransport()) { host, session in
+        return await context.sessions(inventory).each(hosts) { host, session in
             let output = try await scripts.installAndRun(script, args, on: session)
             guard output.succeeded else {
                 throw HostFailure(host: host.name, message: "\(script) \(args.first ?? "") failed: \(output.problem)")

@@ -7,7 +7,11 @@ public struct PlanCommand: ContextCommand {
     public static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Show exactly what deploy would do: every host, batch and step; env values hidden.",
-        discussion: "Nothing is contacted unless --probe is given, which reads each host's current release read-only."
+        discussion: """
+            Nothing is contacted unless --probe is given, which reads each host's current release read-only and \
+            ends with a summary line. Exit status: 0; 2 for a usage or inventory error; with --probe, 4 when a host \
+            cannot be reached (deploy's pre-flight would stop there).
+            """
     )
 
     @OptionGroup public var inventory: InventoryOptions
@@ -22,16 +26,20 @@ public struct PlanCommand: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        do {
-            let plan = try await RolloutSupport.buildPlan(context: context, inventory: inventory, selection: selection,
-                                                          rollout: rollout, command: .deploy, version: version,
-                                                          rollbackTo: nil, probe: probe)
-            RolloutSupport.printPlan(plan.plan, context: context, rollout: rollout)
-            return 0
-        } catch let error as InventoryError {
-            context.err("error: \(error)\n")
-            return 2
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,
+                                                 command: .deploy, version: version, rollbackTo: nil, probe: probe)
+        Rollouts.printPlan(built.plan, context: context, rollout: rollout)
+        guard probe else { return ExitStatus.ok }
+        let states = Dictionary(uniqueKeysWithValues: built.plan.hosts.compactMap { h in h.probe.map { (h.name, $0) } })
+            .merging(built.plan.skipped.map { ($0.name, HostState(release: version)) }) { a, _ in a }
+        let summary = Probe.summary(states, version: version)
+        context.err(summary.line + "\n")
+        if summary.unreachable > 0 {
+            for host in built.plan.hosts { if let error = host.probe?.error { context.err("  \(error)\n") } }
+            context.err("deploy's pre-flight would stop here (exit 4): fix the hosts above, or deploy with --skip-unreachable\n")
+            return ExitStatus.preflight
         }
+        return ExitStatus.ok
     }
 }

@@ -28,36 +28,29 @@ public struct Rollback: ContextCommand {
         if host != nil && selection.hosts != nil { throw ValidationError("Give --host or --hosts, not both.") }
     }
 
-    public func run(context: CommandContext) async throws -> Int32 {
+    public func perform(context: CommandContext) async throws -> Int32 {
         var selection = self.selection
         var inventory = self.inventory
         if let host {
             selection.hosts = host
             if inventory.env == nil && inventory.inventory == nil && (context.environment["FLEET_ENV"] ?? "").isEmpty {
-                inventory.inventory = RolloutSupport.inventoryHolding(host: host, context: context)
+                inventory.inventory = InventoryLoader.only(holding: host, in: context.currentDirectory)
             }
         }
-        let built: BuiltPlan
-        do {
-            built = try await RolloutSupport.buildPlan(context: context, inventory: inventory, selection: selection,
-                                                       rollout: rollout, command: .rollback, version: nil,
-                                                       rollbackTo: to, probe: false)
-        } catch let error as InventoryError {
-            context.err("error: \(error)\n")
-            return 2
-        }
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,
+                                                 command: .rollback, version: nil, rollbackTo: to, probe: false)
         if dryRun {
-            RolloutSupport.printPlan(built.plan, context: context, rollout: rollout)
-            return 0
+            Rollouts.printPlan(built.plan, context: context, rollout: rollout)
+            return ExitStatus.ok
         }
-        return await RolloutSupport.execute(built, context: context, rollout: rollout)
+        return try await Rollouts.execute(built, context: context, rollout: rollout)
     }
 }
 
-extension RolloutSupport {
+extension InventoryLoader {
     /// The only inventory in `inventory/` that has this host, if exactly one has it.
-    static func inventoryHolding(host: String, context: CommandContext) -> String? {
-        let dir = (context.currentDirectory as NSString).appendingPathComponent("inventory")
+    static func only(holding host: String, in currentDirectory: String) -> String? {
+        let dir = (currentDirectory as NSString).appendingPathComponent("inventory")
         let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
             .filter { $0.hasSuffix(".yml") && !$0.hasSuffix(".example.yml") }.sorted()
         let holding = files.map { "\(dir)/\($0)" }.filter { path in

@@ -22,11 +22,10 @@ public struct Status: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        guard let targets = inventory.scriptTargets(selection, context) else { return 2 }
-        let (inventory, hosts, playbooks) = (targets.inventory, targets.hosts, targets.playbooks)
-        let statuses = await StatusReader.read(inventory: inventory, hosts: hosts, transport: context.makeTransport(),
-                                               playbooks: playbooks)
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let targets = try inventory.scriptTargets(selection, context)
+        let statuses = await StatusReader.read(inventory: targets.inventory, hosts: targets.hosts,
+                                               sessions: context.sessions(targets.inventory), playbooks: targets.playbooks)
         if json {
             for status in statuses { context.out(jsonLine(status) + "\n") }
         } else {

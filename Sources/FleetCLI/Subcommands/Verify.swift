@@ -8,7 +8,7 @@ public struct Verify: ContextCommand {
         abstract: "Check the inventory's verify endpoints on every host through its nginx.",
         discussion: """
             Runs curl on each host against nginx.url + each path of the inventory's `verify` list (default: \
-            /health, /api/v1/status and /metrics, each expecting 200), all hosts in parallel. Changes nothing. \
+            the health path alone, expecting health.status), all hosts in parallel. Changes nothing. \
             Exit status: 0 when every endpoint on every host answered as expected, 1 otherwise, 2 for a usage or \
             inventory error.
             Example: fleet verify --env production --hosts web2
@@ -23,14 +23,13 @@ public struct Verify: ContextCommand {
 
     public init() {}
 
-    public func run(context: CommandContext) async throws -> Int32 {
-        guard let targets = inventory.targets(selection, context) else { return 2 }
+    public func perform(context: CommandContext) async throws -> Int32 {
+        let targets = try inventory.targets(selection, context)
         let (inventory, hosts) = (targets.inventory, targets.hosts)
         guard !inventory.verify.isEmpty else {
-            context.err("error: \(inventory.file): 'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the defaults\n")
-            return 2
+            throw InventoryError(file: inventory.file, message: "'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the health path alone")
         }
-        let results = await Verifier.verify(inventory: inventory, hosts: hosts, transport: context.makeTransport())
+        let results = await Verifier.verify(inventory: inventory, hosts: hosts, sessions: context.sessions(inventory))
         if json {
             for result in results { context.out(jsonLine(result) + "\n") }
         } else {

@@ -16,51 +16,36 @@ public struct ExecResult: Sendable, Equatable {
     public var succeeded: Bool { error == nil && exitStatus == 0 && signal == nil }
 }
 
-/// `fleet exec`: one command on many hosts in parallel, each on its own session.
+/// `fleet exec`: one command on many hosts in parallel, each on a session of its own (closed when done).
 public struct ExecRunner: Sendable {
-    public var transport: any Transport
-    public var settings: SSHSettings
-    public var parallel: Int
+    public var sessions: Sessions
     public var timeout: Duration?
 
-    public init(transport: any Transport, settings: SSHSettings, parallel: Int, timeout: Duration? = nil) {
-        self.transport = transport
-        self.settings = settings
-        self.parallel = parallel
+    public init(sessions: Sessions, timeout: Duration? = nil) {
+        self.sessions = sessions
         self.timeout = timeout
     }
 
     public func run(_ command: String, on hosts: [HostEntry],
                     onResult: (@Sendable (ExecResult) -> Void)? = nil) async -> [ExecResult] {
-        let transport = self.transport
-        let settings = self.settings
         let timeout = self.timeout
-        return await forEachHost(hosts, limit: parallel) { host in
-            let started = ContinuousClock.now
-            var result = ExecResult(host: host.name, exitStatus: nil, signal: nil, stdout: "", stderr: "",
-                                    durationMs: 0, error: nil, unreachable: false)
-            do {
-                let session = try await transport.connect(host, settings: settings)
-                do {
-                    let output = try await session.run(command, timeout: timeout, stdin: [], onLine: nil)
-                    result.exitStatus = output.exitStatus
-                    result.signal = output.exitSignal
-                    result.stdout = output.stdoutText
-                    result.stderr = output.stderrText
-                } catch {
-                    result.error = "\(error)"
-                }
-                await session.close()
-            } catch let error as SSHError {
-                result.error = error.description
-                result.unreachable = true
-            } catch {
-                result.error = "\(host.name): \(error)"
-                result.unreachable = true
+        let started = ContinuousClock.now
+        @Sendable func result(_ outcome: Result<ExecResult, HostFailure>) -> ExecResult {
+            switch outcome {
+            case .success(let result): return result
+            case .failure(let failure):
+                return ExecResult(host: failure.host, exitStatus: nil, signal: nil, stdout: "", stderr: "",
+                                  durationMs: Int((ContinuousClock.now - started) / .milliseconds(1)),
+                                  error: failure.description, unreachable: failure.unreachable)
             }
-            result.durationMs = Int((ContinuousClock.now - started) / .milliseconds(1))
-            onResult?(result)
-            return result
         }
+        let outcomes = await sessions.each(hosts, onDone: { onResult?(result($0)) }) { host, session in
+            let began = ContinuousClock.now
+            let output = try await session.run(command, timeout: timeout, stdin: [], onLine: nil)
+            return ExecResult(host: host.name, exitStatus: output.exitStatus, signal: output.exitSignal,
+                              stdout: output.stdoutText, stderr: output.stderrText,
+                              durationMs: Int((ContinuousClock.now - began) / .milliseconds(1)), error: nil, unreachable: false)
+        }
+        return outcomes.map(result)
     }
 }

@@ -50,13 +50,19 @@ public struct Playbooks: Sendable {
         }
         if let found = candidates.first(where: { isPlaybooksFolder($0.dir) }) { return found.dir }
         let looked = candidates.prefix(3).map { "\($0.dir) (\($0.why))" } + (env.isEmpty ? ["$FLEET_PLAYBOOKS (not set)"] : [])
-        throw HostFailure(host: "playbooks", message:
+        throw PlaybooksError(
             "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: ", ")
             + ". Run `fleet init` in your app repository, or set FLEET_PLAYBOOKS to the playbooks/ folder of fleet")
     }
 
     static func isPlaybooksFolder(_ dir: String) -> Bool {
         FileManager.default.fileExists(atPath: dir + "/lib.sh") && FileManager.default.fileExists(atPath: dir + "/status.sh")
+    }
+
+    /// Every script the hosts need, by name (setup.sh runs only through `fleet setup`).
+    public static func names(in dir: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
+            .filter { $0.hasSuffix(".sh") && $0 != "setup.sh" }.sorted()
     }
 
     /// Reads every `*.sh` of the folder found by `locate`.
@@ -68,11 +74,11 @@ public struct Playbooks: Sendable {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sh") }.sorted()
         let files = try names.map { name -> File in
             guard let data = FileManager.default.contents(atPath: dir + "/" + name) else {
-                throw HostFailure(host: "playbooks", message: "cannot read the host script \(dir)/\(name); check its permissions")
+                throw PlaybooksError("cannot read the host script \(dir)/\(name); check its permissions")
             }
             return File(name: name, bytes: Array(data))
         }
-        guard !files.isEmpty else { throw HostFailure(host: "playbooks", message: "no host scripts (*.sh) in \(dir)") }
+        guard !files.isEmpty else { throw PlaybooksError("no host scripts (*.sh) in \(dir)") }
         return Playbooks(dir: dir, files: files)
     }
 }
@@ -119,13 +125,8 @@ public struct HostScripts: Sendable {
     /// The install step of the plan's pre-flight for this host (folders, then every playbook (0755) and the host's
     /// `fleet.conf` (0644) from one tar stream, each renamed into place), ending in `then`.
     public func installStep(_ host: String, then command: String) -> Step {
-        var files = playbooks.files.map { file in
-            InstallFile(source: UploadSource(kind: .playbook, name: file.name, localPath: playbooks.dir + "/" + file.name),
-                        path: scriptPath(host, file.name), mode: "0755", member: "")
-        }
-        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
-                                 path: confPath(host), mode: "0644", member: ""))
-        return StepFactory.install(files, root: root(host), then: .run(command, purpose: "", timeoutSeconds: 90))
+        StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory, host: host,
+                                   then: .run(command, purpose: "", timeoutSeconds: 90))
     }
 
     /// Creates ROOT, ROOT/bin (0755) and ROOT/incoming (0700) and installs every playbook and the host's
@@ -154,7 +155,7 @@ public struct HostScripts: Sendable {
                     timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
         let result = try await session.run(commandLine(session.hostName, script, args), timeout: timeout, stdin: [], onLine: nil)
         return HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
-                                json: JSONValue.lastObject(in: result.stdoutText),
+                                json: JSONValue.resultLine(in: result.stdoutText),
                                 stdout: result.stdoutText, stderr: result.stderrText)
     }
 
@@ -163,37 +164,5 @@ public struct HostScripts: Sendable {
                               timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
         try await install(on: session)
         return try await run(script, args, on: session, timeout: timeout)
-    }
-}
-
-/// Connects to every host (at most `parallel` at once), runs `body` on its session, closes it. Connection
-/// problems become an unreachable `HostFailure`; any other error a failure naming the host.
-public func onEachHost<Value: Sendable>(
-    _ hosts: [HostEntry], inventory: Inventory, transport: any Transport, parallel: Int? = nil,
-    _ body: @escaping @Sendable (HostEntry, any HostSession) async throws -> Value
-) async -> [Result<Value, HostFailure>] {
-    let settings = inventory.ssh
-    return await forEachHost(hosts, limit: parallel ?? settings.parallel) { host in
-        let session: any HostSession
-        do {
-            session = try await transport.connect(host, settings: settings)
-        } catch let error as SSHError {
-            return .failure(HostFailure(host: host.name, message: error.description, unreachable: true))
-        } catch {
-            return .failure(HostFailure(host: host.name, message: "\(error)", unreachable: true))
-        }
-        let result: Result<Value, HostFailure>
-        do {
-            result = .success(try await body(host, session))
-        } catch let failure as HostFailure {
-            result = .failure(failure)
-        } catch let error as SSHError {
-            result = .failure(HostFailure(host: host.name, message: error.description,
-                                          unreachable: error.isUnreachable || error.kind == .disconnected))
-        } catch {
-            result = .failure(HostFailure(host: host.name, message: "\(error)"))
-        }
-        await session.close()
-        return result
     }
 }

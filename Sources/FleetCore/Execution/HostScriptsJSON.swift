@@ -9,15 +9,13 @@ public indirect enum JSONValue: Sendable, Equatable, Codable, CustomStringConver
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// The last line of `text` that parses as a JSON object, or nil.
-    public static func lastObject(in text: String) -> JSONValue? {
+    /// A host script's result: the last line of its stdout that parses as a JSON object, or nil. The one reader
+    /// of result lines (every host script prints exactly one, last, on every exit path).
+    public static func resultLine(in text: String) -> JSONValue? {
         for line in text.split(separator: "\n").reversed() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             guard trimmed.hasPrefix("{") else { continue }
-            // Numbers with leading zeros (`"status":000` from a probe that got no answer) are not JSON; read them as numbers.
-            for candidate in [trimmed, trimmed.replacingOccurrences(of: "(?<=[:\\[,])0+(?=[0-9])", with: "", options: .regularExpression)] {
-                if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(candidate.utf8)), case .object = value { return value }
-            }
+            if let value = try? JSONDecoder().decode(JSONValue.self, from: Data(trimmed.utf8)), case .object = value { return value }
         }
         return nil
     }

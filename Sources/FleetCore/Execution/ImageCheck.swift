@@ -36,24 +36,19 @@ public enum ImageCheck {
     /// The default size budget (MB, 1 MB = 1,000,000 bytes as `docker images` shows it).
     public static let defaultMaxSizeMB = 500
 
-    /// Runs `docker image inspect IMAGE --format '{{json .Config}}|{{.Size}}'` on the host. `maxSizeMB` 0 turns
-    /// the size check off. Never throws: a failure to inspect is itself a warning.
-    public static func inspect(session: any HostSession, image: String, maxSizeMB: Int = ImageCheck.defaultMaxSizeMB,
-                               timeout: Duration = .seconds(30)) async -> [ImageWarning] {
-        let command = "docker image inspect \(ShellWords.quote(image)) --format '{{json .Config}}|{{.Size}}'"
-        let host = session.hostName
-        do {
-            let result = try await session.run(command, timeout: timeout, stdin: [], onLine: nil)
-            guard result.succeeded else {
-                let why = result.stderrText.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit \(result.exitStatus)"
-                return [ImageWarning(kind: .inspectFailed, host: host, image: image,
-                                     message: "could not inspect the image (\(short(why))); pull it first (fleet runs pre-flight with --pull), or check docker on the host")]
-            }
-            return check(output: result.stdoutText, host: host, image: image, maxSizeMB: maxSizeMB)
-        } catch {
+    /// The one read-only command: the image's config and size on one line.
+    public static func command(image: String) -> String {
+        "docker image inspect \(ShellWords.quote(image)) --format '{{json .Config}}|{{.Size}}'"
+    }
+
+    /// Warnings for what the command gave on `host` (a failure to inspect is itself a warning).
+    public static func judge(_ result: CommandResult, host: String, image: String, maxSizeMB: Int) -> [ImageWarning] {
+        guard result.succeeded else {
+            let why = result.stderrText.split(whereSeparator: \.isNewline).last.map(String.init) ?? "exit \(result.exitStatus)"
             return [ImageWarning(kind: .inspectFailed, host: host, image: image,
-                                 message: "could not inspect the image: \(short("\(error)")); check that the host is reachable and docker answers")]
+                                 message: "could not inspect the image (\(short(why))); pull it first (fleet runs pre-flight with --pull), or check docker on the host")]
         }
+        return check(output: result.stdoutText, host: host, image: image, maxSizeMB: maxSizeMB)
     }
 
     /// The pure part: warnings for the output of the inspect command.

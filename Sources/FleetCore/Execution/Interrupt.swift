@@ -28,4 +28,6 @@ public enum ExecutionEvent: Sendable {
     case phase(host: String, phase: String, batch: Int?)
     case hostDone(HostReport)
     case note(String)
+    /// Something the user should see that does not fail the run (an image check finding, an undelivered webhook).
+    case warning(String)
 }

@@ -1,26 +1,40 @@
 import Foundation
 
-/// Process limits that bound how many hosts can be in flight.
+/// Process limits that bound how many sessions fleet can hold and how many hosts can be in flight.
 public enum Resources {
-    /// Descriptors one host in flight needs: its socket and its wake-up descriptor, plus slack.
-    static let descriptorsPerHost = 3
+    /// Descriptors one open session holds: its socket and its wake-up descriptor, plus one of slack.
+    static let descriptorsPerSession = 3
+    /// Descriptors kept for everything else (stdio, files read, the history, webhooks).
+    static let reserved = 64
 
-    /// Raises the soft descriptor limit toward the hard one, and returns how many hosts may be in flight:
-    /// `wanted`, or fewer (saying so through `warn`) when the hard limit cannot hold that many.
-    public static func hostsInFlight(wanted: Int, warn: (String) -> Void) -> Int {
+    public struct Budget: Sendable, Equatable {
+        /// Hosts in flight at most.
+        public var inFlight: Int
+        /// Sessions open at once at most; past it, idle sessions are closed and opened again on next use.
+        public var sessions: Int
+    }
+
+    /// Raises the soft descriptor limit toward the hard one, as far as `held` sessions (and `inFlight` hosts)
+    /// need, and says through `notice` when the hard limit caps either.
+    public static func budget(inFlight wanted: Int, held: Int, notice: (String) -> Void) -> Budget {
         var limit = rlimit()
-        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return wanted }
-        let needed = rlim_t(wanted * descriptorsPerHost + 64)
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
+            return Budget(inFlight: wanted, sessions: max(wanted, held))
+        }
+        let want = max(wanted, held)
+        let needed = rlim_t(want * descriptorsPerSession + reserved)
         if limit.rlim_cur < needed {
             var raised = limit
             raised.rlim_cur = min(needed, limit.rlim_max)
             if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
         }
-        let possible = max(1, (Int(limit.rlim_cur) - 64) / descriptorsPerHost)
-        if possible < wanted {
-            warn("note: the open-file limit (\(limit.rlim_cur), hard \(limit.rlim_max)) allows \(possible) hosts in flight, not \(wanted); raise it with `ulimit -n` to go wider.\n")
-            return possible
+        let possible = max(1, (Int(clamping: limit.rlim_cur) - reserved) / descriptorsPerSession)
+        let inFlight = min(wanted, possible)
+        if inFlight < wanted {
+            notice("note: the open-file limit (\(limit.rlim_cur), hard \(limit.rlim_max)) allows \(possible) hosts in flight, not \(wanted); raise it with `ulimit -Hn` to go wider.\n")
+        } else if possible < held {
+            notice("note: the open-file limit (\(limit.rlim_cur), hard \(limit.rlim_max)) holds \(possible) sessions at once, not \(held): a host's session is closed when idle and opened again for its next step (raise `ulimit -Hn` to keep them).\n")
         }
-        return wanted
+        return Budget(inFlight: max(1, inFlight), sessions: max(1, min(possible, want)))
     }
 }

@@ -1,10 +1,8 @@
 import Foundation
 import SSHEngine
 
-/// The executor's bookkeeping: one session per host (opened once, reused for every step), and each host's
-/// report as the run goes.
+/// The executor's bookkeeping: each host's report as the run goes (sessions belong to `Sessions`).
 actor RunState {
-    private var sessions: [String: any HostSession] = [:]
     private var records: [String: HostReport] = [:]
     private let order: [String]
     private(set) var started: Set<String> = []
@@ -16,20 +14,10 @@ actor RunState {
         for host in hosts { records[host] = HostReport(host: host, outcome: .notStarted, phase: "") }
     }
 
-    /// The host's session, connecting on first use. Host keys are checked there.
-    func session(for host: String, plan: Plan, transport: any Transport, settings: SSHSettings) async throws -> any HostSession {
+    /// The host was contacted: its lock must be released however the run ends.
+    func start(_ host: String) {
         started.insert(host)
-        if let session = sessions[host] { return session }
-        guard let entry = plan.hosts.first(where: { $0.name == host }) else {
-            throw SSHError(.connect, host: host, "not in the plan")
-        }
-        let target = HostEntry(name: entry.name, address: entry.address, port: entry.port, user: entry.user)
-        let session = try await transport.connect(target, settings: settings)
-        sessions[host] = session
-        return session
     }
-
-    func existingSession(_ host: String) -> (any HostSession)? { sessions[host] }
 
     /// False once a host failed or was unreachable: no further stage touches it (but its lock is released).
     func usable(_ host: String) -> Bool {
@@ -45,7 +33,7 @@ actor RunState {
     }
 
     func fail(_ host: String, phase: String, exitCode: Int32?, error: String, lines: [String], batch: Int? = nil,
-              lost: Bool = false) {
+              ms: Int? = nil) {
         guard var record = records[host] else { return }
         if record.outcome != .failed && phase != "pre-flight" { failureCount += 1 }
         record.outcome = .failed
@@ -54,23 +42,23 @@ actor RunState {
         record.error = error
         record.lastLines = lines
         if let batch { record.batch = batch }
+        if let ms { record.durationMs = ms }
         records[host] = record
-        if lost { sessions[host] = nil }
     }
 
     func lockHeld(_ host: String, message: String) {
         lockHeld.append((host, message))
     }
 
-    func updated(_ host: String, batch: Int?, result: ScriptResult?, ms: Int) {
-        let unchanged = result?.fields["changed"] == "false"
+    func updated(_ host: String, batch: Int?, result: JSONValue?, ms: Int) {
+        let unchanged = result?["changed"]?.bool == false
         records[host]?.outcome = unchanged ? .skipped : .updated
-        if unchanged { records[host]?.lastLines = ["already on \(result?.fields["version"] ?? "the target"), healthy"] }
+        if unchanged { records[host]?.lastLines = ["already on \(result?["version"]?.text ?? "the target"), healthy"] }
         records[host]?.phase = "done"
         records[host]?.batch = batch
         records[host]?.durationMs = ms
-        records[host]?.from = result?.fields["previous"]
-        records[host]?.to = result?.fields["version"]
+        records[host]?.from = result?["previous"]?.text
+        records[host]?.to = result?["version"]?.text
     }
 
     func rolledBack(_ host: String) {
@@ -92,10 +80,5 @@ actor RunState {
 
     func reports(skipped: [SkippedHost]) -> [HostReport] {
         order.compactMap { records[$0] } + skipped.map { HostReport(host: $0.name, outcome: .skipped, phase: "skipped", error: nil, lastLines: [$0.reason]) }
-    }
-
-    func closeAll() async {
-        for session in sessions.values { await session.close() }
-        sessions.removeAll()
     }
 }

@@ -2,11 +2,11 @@ import Foundation
 
 /// Reads every host's state through `status.sh` (installing the playbooks and `fleet.conf` first), in parallel.
 public enum StatusReader {
-    public static func read(inventory: Inventory, hosts: [HostEntry], transport: any Transport,
+    public static func read(inventory: Inventory, hosts: [HostEntry], sessions: Sessions,
                             playbooks: Playbooks, now: @escaping @Sendable () -> Date = { Date() }) async -> [HostStatus] {
         let scripts = HostScripts(inventory: inventory, playbooks: playbooks)
         let expected = inventory.health.status
-        let results = await onEachHost(hosts, inventory: inventory, transport: transport) { host, session in
+        let results = await sessions.each(hosts) { host, session in
             let output = try await scripts.installAndRun("status.sh", [], on: session)
             guard output.succeeded, let json = output.json else {
                 let what = output.succeeded ? "printed no JSON result line" : "failed (\(output.problem))"

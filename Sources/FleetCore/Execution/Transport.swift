@@ -5,7 +5,6 @@ import SSHEngine
 public protocol HostSession: Sendable {
     var hostName: String { get }
     func run(_ command: String, timeout: Duration?, stdin: [UInt8], onLine: LineHandler?) async throws -> CommandResult
-    func upload(_ data: [UInt8], to path: String, mode: Int) async throws
     func close() async
 }
 

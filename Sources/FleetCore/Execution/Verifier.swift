@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// One endpoint checked on one host.
 public struct VerifyCheck: Sendable, Encodable, Equatable {
@@ -72,10 +73,11 @@ public enum Verifier {
     /// Seconds curl may take per endpoint.
     public static let timeoutSeconds = 10
 
-    public static func verify(inventory: Inventory, hosts: [HostEntry], transport: any Transport) async -> [VerifyResult] {
+    /// `fleet verify`: every host checked in parallel, each on a session of its own (closed when done).
+    public static func verify(inventory: Inventory, hosts: [HostEntry], sessions: Sessions) async -> [VerifyResult] {
         let endpoints = inventory.verify
         let command = self.command(inventory: inventory)
-        let results = await onEachHost(hosts, inventory: inventory, transport: transport) { host, session in
+        let results = await sessions.each(hosts) { host, session in
             let output = try await session.run(command, timeout: .seconds(timeoutSeconds * max(1, endpoints.count) + 60),
                                                stdin: [], onLine: nil)
             return try parse(output.stdoutText, endpoints: endpoints, host: host.name, stderr: output.stderrText)
@@ -86,6 +88,18 @@ public enum Verifier {
             case .failure(let failure):
                 return VerifyResult(host: host.name, checks: [], error: failure.description, unreachable: failure.unreachable)
             }
+        }
+    }
+
+    /// What a rollout's verify step gave on one host, as the failure to report; nil when every endpoint answered
+    /// as expected.
+    static func problem(_ result: CommandResult, endpoints: [VerifyEndpoint], host: String) -> String? {
+        do {
+            let checks = try parse(result.stdoutText, endpoints: endpoints, host: host, stderr: result.stderrText)
+            let failed = checks.filter { !$0.ok }.map { "\($0.path) gave \($0.status), expected \($0.expected)" }
+            return failed.isEmpty ? nil : "verify through nginx failed: " + failed.joined(separator: "; ")
+        } catch {
+            return "verify through nginx failed: \((error as? HostFailure)?.message ?? "\(error)")"
         }
     }
 

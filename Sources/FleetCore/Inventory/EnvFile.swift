@@ -13,6 +13,21 @@ public struct EnvFile: Sendable, Equatable {
         self.keys = keys
         self.contents = contents
     }
+
+    /// The file's values (for masking only; never print them), read by the same parser that checked the file.
+    /// Quotes around a value are dropped too.
+    public var secretValues: [String] {
+        let entries = (try? EnvFileParser.entries(in: contents.reveal(), file: path)) ?? []
+        var values: [String] = []
+        for entry in entries where !entry.value.isEmpty {
+            let value = String(entry.value)
+            values.append(value)
+            if value.count >= 2, let f = value.first, f == value.last, f == "\"" || f == "'" {
+                values.append(String(value.dropFirst().dropLast()))
+            }
+        }
+        return values.filter { !$0.isEmpty }
+    }
 }
 
 /// A secret string: `description`, `debugDescription`, `dump()` and string interpolation never show it.
@@ -31,8 +46,20 @@ public struct SecretText: Sendable, Equatable, CustomStringConvertible, CustomDe
 /// Parses dotenv text as Docker's `--env-file` reads it: `KEY=VALUE` lines, blank lines and `#` comments.
 /// Errors name the file and line, and the key when there is one, never a value.
 enum EnvFileParser {
+    /// One `KEY=VALUE` line: the key, the value as written (quotes kept, as Docker keeps them), its line.
+    struct Entry {
+        var key: String
+        var value: Substring
+        var line: Int
+    }
+
     static func keys(in text: String, file: String) throws -> [String] {
-        var keys: [String] = []
+        try entries(in: text, file: file).map(\.key)
+    }
+
+    /// Every entry, in file order; throws for a line that is not `KEY=VALUE`, a bad key or a key set twice.
+    static func entries(in text: String, file: String) throws -> [Entry] {
+        var entries: [Entry] = []
         var firstLine: [String: Int] = [:]
         var lineNumber = 0
         for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
@@ -55,9 +82,9 @@ enum EnvFileParser {
                     "key '\(key)' is set twice (lines \(first) and \(lineNumber)); keep one")
             }
             firstLine[key] = lineNumber
-            keys.append(key)
+            entries.append(Entry(key: key, value: line[line.index(after: eq)...], line: lineNumber))
         }
-        return keys
+        return entries
     }
 
     static func isValidKey(_ key: String) -> Bool {

@@ -13,17 +13,17 @@ public func selectHosts(_ inventory: Inventory, patterns: [String]) throws -> [H
             if matched.isEmpty {
                 let tags = Array(Set(inventory.hosts.flatMap(\.tags))).sorted()
                 let known = tags.isEmpty ? "no host has tags" : "known tags: " + tags.joined(separator: ", ")
-                throw InventoryError(file: "--hosts", message: "no host has tag '\(YAMLSection.printable(tag))' in \(inventory.file); \(known)")
+                throw InputError("--hosts", "no host has tag '\(YAMLSection.printable(tag))' in \(inventory.file); \(known)")
             }
         } else if word.contains("*") || word.contains("?") {
             matched = inventory.hosts.filter { Glob.matches(word, $0.name) }
             if matched.isEmpty {
-                throw InventoryError(file: "--hosts", message: "'\(YAMLSection.printable(word))' matches no host in \(inventory.file); \(knownHosts(inventory))")
+                throw InputError("--hosts", "'\(YAMLSection.printable(word))' matches no host in \(inventory.file); \(knownHosts(inventory))")
             }
         } else {
             guard let host = inventory.host(named: word) else {
                 let hint = Suggest.closest(to: word, in: inventory.hosts.map(\.name)).map { "did you mean '\($0)'? " } ?? ""
-                throw InventoryError(file: "--hosts", message: "unknown host '\(YAMLSection.printable(word))' in \(inventory.file); \(hint)\(knownHosts(inventory))")
+                throw InputError("--hosts", "unknown host '\(YAMLSection.printable(word))' in \(inventory.file); \(hint)\(knownHosts(inventory))")
             }
             matched = [host]
         }

@@ -26,8 +26,8 @@ public struct Inventory: Sendable, Equatable {
     public var keepReleases: Int
     public var hooks: HookSettings
     public var metrics: MetricsSettings
-    /// Endpoints `fleet verify` checks through nginx (default: /health, /api/v1/status, /metrics, all 200).
-    public var verify: [VerifyEndpoint] = VerifyEndpoint.defaults
+    /// Endpoints checked through nginx by `fleet verify` and after each batch (default: the health path alone).
+    public var verify: [VerifyEndpoint] = []
     public var notify: NotifySettings
     public var imageChecks: ImageCheckSettings
 }

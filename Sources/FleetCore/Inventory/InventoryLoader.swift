@@ -37,7 +37,7 @@ public enum InventoryLoader {
                                    listDirectory: (String) -> [String]?) throws -> String {
         if let inventory {
             if env != nil {
-                throw InventoryError(file: "--inventory", message: "give either --env or --inventory, not both")
+                throw InputError("--inventory", "give either --env or --inventory, not both")
             }
             return absolute(inventory, base: cwd)
         }

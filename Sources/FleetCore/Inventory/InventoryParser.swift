@@ -51,7 +51,7 @@ struct InventoryParser {
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),
             hooks: try HooksParser.parse(top),
             metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
-        inventory.verify = try VerifyParser.parse(top)
+        inventory.verify = try VerifyParser.parse(top, health: health)
         return inventory
     }
 

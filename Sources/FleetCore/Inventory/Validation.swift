@@ -12,7 +12,7 @@ public func validateVersion(_ v: String) throws {
     } else {
         why = "the version '\(YAMLSection.printable(v))' is not a valid image tag"
     }
-    throw InventoryError(file: "VERSION", message:
+    throw InputError("version",
         "\(why); use letters, digits, '_', '.' and '-' (not starting with '.' or '-'), at most 128 characters, for example v1.4.2")
 }
 

@@ -10,15 +10,18 @@ public struct VerifyEndpoint: Sendable, Equatable, Codable {
         self.status = status
     }
 
-    /// The card's checks, used when the inventory has no `verify` key.
-    public static let defaults = [VerifyEndpoint(path: "/health"), VerifyEndpoint(path: "/api/v1/status"),
-                                  VerifyEndpoint(path: "/metrics")]
+    /// What is checked when the inventory has no `verify` key: the health path alone, with its status. (The
+    /// card's /api/v1/status and /metrics are an example in docs/inventory.md, not a default: an app without them
+    /// would be halted after its canary switched.)
+    public static func defaults(health: HealthSettings) -> [VerifyEndpoint] {
+        [VerifyEndpoint(path: health.path, status: health.status)]
+    }
 }
 
 /// `verify:` in the inventory: a list of paths (`/health`) or mappings (`{path: /health, status: 200}`).
 enum VerifyParser {
-    static func parse(_ top: YAMLSection) throws -> [VerifyEndpoint] {
-        guard let node = top.value("verify") else { return VerifyEndpoint.defaults }
+    static func parse(_ top: YAMLSection, health: HealthSettings) throws -> [VerifyEndpoint] {
+        guard let node = top.value("verify") else { return VerifyEndpoint.defaults(health: health) }
         guard case .sequence(let items) = node else {
             throw top.error(node, "'verify' must be a list of endpoints like [/health, {path: /metrics, status: 200}], found \(YAMLSection.kind(of: node))")
         }

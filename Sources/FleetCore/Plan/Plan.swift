@@ -105,10 +105,12 @@ public struct EnvFileSummary: Sendable, Equatable, Codable {
 }
 
 /// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to
-/// `policy.parallel`), each host's steps in order. `hook`: one host's steps. `pause`: wait `pauseMs`.
+/// `policy.parallel`), each host's steps in order. `imageCheck`: the pulled image inspected on the first host.
+/// `hook`: one host's steps. `verify`: the batch's updated hosts checked through their nginx. `pause`: wait
+/// `pauseMs`.
 public struct Stage: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case preflight, hook, batch, pause
+        case preflight, imageCheck = "image_check", hook, batch, verify, pause
     }
     public var kind: Kind
     /// "pre-flight", "before_rollout", "batch 2 of 4", "pause".
@@ -122,20 +124,15 @@ public struct HostSteps: Sendable, Equatable, Codable {
     public var steps: [Step]
 }
 
-/// A remote action: `upload` (source, path, mode), `run` (the exact command line), or `install` (files sent as one
-/// tar stream on the stdin of the exact command line, which moves each into place whole).
+/// A remote action: `run` (the exact command line), or `install` (files sent as one tar stream on the stdin of
+/// the exact command line, which moves each into place whole).
 public struct Step: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case upload, run, install
+        case run, install
     }
     public var kind: Kind
     /// What this step is for, in a few words.
     public var purpose: String
-    // upload
-    public var source: UploadSource?
-    public var path: String?
-    /// Octal, like "0644".
-    public var mode: String?
     // run
     /// The exact remote command line (arguments shell-quoted as needed).
     public var command: String?
@@ -146,10 +143,8 @@ public struct Step: Sendable, Equatable, Codable {
     public var files: [InstallFile]?
     /// run: what the command reads on stdin (the env file: its values never appear on a command line).
     public var stdin: UploadSource?
-
-    public static func upload(_ source: UploadSource, to path: String, mode: String, purpose: String) -> Step {
-        Step(kind: .upload, purpose: purpose, source: source, path: path, mode: mode)
-    }
+    /// run: how the command's output is judged when it is a check rather than a host script.
+    public var check: StepCheck?
 
     public static func run(_ command: String, script: String? = nil, purpose: String, timeoutSeconds: Int?) -> Step {
         Step(kind: .run, purpose: purpose, command: command, script: script, timeoutSeconds: timeoutSeconds)
@@ -157,6 +152,28 @@ public struct Step: Sendable, Equatable, Codable {
 
     public static func install(_ files: [InstallFile], command: String, purpose: String, timeoutSeconds: Int?) -> Step {
         Step(kind: .install, purpose: purpose, command: command, timeoutSeconds: timeoutSeconds, files: files)
+    }
+}
+
+/// How a check step's output is read. `image`: `docker image inspect` output against the card's common failures
+/// (root user, no HEALTHCHECK, over `maxSizeMB`): warnings, or a refusal (exit 4) when `strict`. `verify`: one
+/// `STATUS SECONDS` line per endpoint, each status compared with the endpoint's.
+public struct StepCheck: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, Equatable, Codable {
+        case image, verify
+    }
+    public var kind: Kind
+    public var image: String?
+    public var maxSizeMB: Int?
+    public var strict: Bool?
+    public var endpoints: [VerifyEndpoint]?
+
+    public static func image(_ image: String, maxSizeMB: Int, strict: Bool) -> StepCheck {
+        StepCheck(kind: .image, image: image, maxSizeMB: maxSizeMB, strict: strict)
+    }
+
+    public static func verify(_ endpoints: [VerifyEndpoint]) -> StepCheck {
+        StepCheck(kind: .verify, endpoints: endpoints)
     }
 }
 

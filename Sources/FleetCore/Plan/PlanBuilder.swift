@@ -7,7 +7,7 @@ public enum PlanBuilder {
         switch input.command {
         case .deploy:
             guard let v = input.version else {
-                throw InventoryError(file: "VERSION", message: "deploy needs a version, like: fleet deploy --env \(inv.environment) v1.4.2")
+                throw InputError("version", "deploy needs a version, like: fleet deploy --env \(inv.environment) v1.4.2")
             }
             try validateVersion(v)
             target = v
@@ -36,6 +36,10 @@ public enum PlanBuilder {
                                 hosts: targets.map { HostSteps(host: $0.name, steps: steps.preflight($0)) }, pauseMs: nil))
         }
         let hookHost = targets.first
+        if input.command == .deploy, let first = hookHost {
+            stages.append(Stage(kind: .imageCheck, title: "image check",
+                                hosts: [HostSteps(host: first.name, steps: [steps.imageCheck()])], pauseMs: nil))
+        }
         if input.command == .deploy, let hookHost, let argv = inv.hooks.beforeRollout {
             stages.append(Stage(kind: .hook, title: "before_rollout",
                                 hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, "before_rollout")])], pauseMs: nil))
@@ -44,8 +48,13 @@ public enum PlanBuilder {
         for (index, size) in sizes.enumerated() {
             let batch = targets[start..<(start + size)]
             start += size
-            stages.append(Stage(kind: .batch, title: "batch \(index + 1) of \(sizes.count)",
+            let title = "batch \(index + 1) of \(sizes.count)"
+            stages.append(Stage(kind: .batch, title: title,
                                 hosts: batch.map { HostSteps(host: $0.name, steps: [steps.rollout($0)]) }, pauseMs: nil))
+            if !inv.verify.isEmpty {
+                stages.append(Stage(kind: .verify, title: "verify \(title)",
+                                    hosts: batch.map { HostSteps(host: $0.name, steps: [steps.verify()]) }, pauseMs: nil))
+            }
             if index < sizes.count - 1, pauseMs > 0 {
                 stages.append(Stage(kind: .pause, title: "pause", hosts: [], pauseMs: pauseMs))
             }
@@ -78,7 +87,7 @@ public enum PlanBuilder {
             // The host scripts' token grammar: [A-Za-z0-9@._:+-]{1,128}.
             guard !value.isEmpty, value.unicodeScalars.count <= 128,
                   value.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "@._:+-".unicodeScalars.contains($0) }) else {
-                throw InventoryError(file: "run", message: "the \(label) '\(YAMLSection.printable(value))' must be 1 to 128 letters, digits or @ . _ : + -")
+                throw InputError(label, "the \(label) '\(YAMLSection.printable(value))' must be 1 to 128 letters, digits or @ . _ : + -")
             }
         }
         for name in input.playbookNames {

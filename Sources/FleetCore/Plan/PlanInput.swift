@@ -17,10 +17,13 @@ public struct PlanInput: Sendable {
     public var probe: [String: HostState]?
     public var force: Bool
     public var rollbackOnFailure: Bool
+    /// `--strict-image`: a problem the image check finds refuses the run (exit 4) instead of warning.
+    public var strictImage: Bool
 
     public init(inventory: Inventory, command: PlanCommand, version: String? = nil, rollbackTo: String? = nil,
                 hosts: [HostEntry], run: RunContext, playbookNames: [String], playbooksDir: String,
-                probe: [String: HostState]? = nil, force: Bool = false, rollbackOnFailure: Bool = false) {
+                probe: [String: HostState]? = nil, force: Bool = false, rollbackOnFailure: Bool = false,
+                strictImage: Bool = false) {
         self.inventory = inventory
         self.command = command
         self.version = version
@@ -32,6 +35,7 @@ public struct PlanInput: Sendable {
         self.probe = probe
         self.force = force
         self.rollbackOnFailure = rollbackOnFailure
+        self.strictImage = strictImage
     }
 }
 

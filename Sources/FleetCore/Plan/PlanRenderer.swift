@@ -83,7 +83,7 @@ public enum PlanRenderer {
         var hostsByContent: [String: [String]] = [:]
         for stage in plan.stages where stage.kind == .preflight {
             for hs in stage.hosts {
-                let sources = hs.steps.compactMap(\.source) + hs.steps.flatMap { $0.files?.map(\.source) ?? [] }
+                let sources = hs.steps.flatMap { $0.files?.map(\.source) ?? [] }
                 for source in sources where source.kind == .inline {
                     let content = source.content ?? ""
                     if hostsByContent[content] == nil { order.append(content) }
@@ -103,8 +103,14 @@ public enum PlanRenderer {
         switch stage.kind {
         case .preflight:
             return "Pre-flight on \(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s") (in parallel; any failure stops the run before anything changes)"
+        case .imageCheck:
+            let strict = stage.hosts.first?.steps.first?.check?.strict == true
+            return "Image check on \(stage.hosts.first?.host ?? "?"), where pre-flight pulled it ("
+                + (strict ? "--strict-image: a problem refuses the run, nothing changed)" : "problems are warnings; --strict-image refuses)")
         case .hook:
             return "Hook \(stage.title) on \(stage.hosts.first?.host ?? "?") (a failure halts the run)"
+        case .verify:
+            return "Verify \(stage.title.dropFirst("verify ".count)) through each host's nginx (a host that fails counts as failed)"
         case .batch:
             return "Batch \(stage.title.dropFirst("batch ".count)): " + stage.hosts.map(\.host).joined(separator: ", ")
         case .pause:
@@ -130,7 +136,7 @@ public enum PlanRenderer {
         case .run:
             let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
             let input = step.stdin.map { "; on stdin: " + envFile($0) } ?? ""
-            return "run \(step.command ?? "")\n         (\(step.purpose)\(timeout)\(input))"
+            return "run \(step.command ?? "")\n         (\(step.purpose)\(timeout)\(input)\(step.check.map(expectation) ?? ""))"
         case .install:
             let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
             var text = "install \(step.files?.count ?? 0) files in one tar stream on stdin, each renamed into place whole:"
@@ -139,14 +145,17 @@ public enum PlanRenderer {
                 text += "\n         \(what) -> \(file.path) (mode \(file.mode))"
             }
             return text + "\n       run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"
-        case .upload:
-            let to = "\(step.path ?? "") (mode \(step.mode ?? ""))"
-            guard let s = step.source else { return "upload ? -> \(to)" }
-            switch s.kind {
-            case .playbook: return "upload \(s.localPath ?? s.name) -> \(to)"
-            case .inline: return "upload \(s.name) (shown above) -> \(to)"
-            case .envFile: return "upload \(envFile(s)) -> \(to)"
-            }
+        }
+    }
+
+    /// What a check step expects, in words.
+    static func expectation(_ check: StepCheck) -> String {
+        switch check.kind {
+        case .image:
+            let size = (check.maxSizeMB ?? 0) > 0 ? "\(check.maxSizeMB ?? 0) MB at most" : "no size budget"
+            return "; expects: a non-root USER, a HEALTHCHECK, \(size)"
+        case .verify:
+            return "; expects: " + (check.endpoints ?? []).map { "\($0.path) \($0.status)" }.joined(separator: ", ")
         }
     }
 

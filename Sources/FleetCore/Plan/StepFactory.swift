@@ -22,19 +22,12 @@ struct StepFactory {
     var switchTimeout: Int { inv.health.timeoutSeconds * 2 + inv.drainSeconds + 120 }
 
     func preflight(_ h: HostEntry) -> [Step] {
-        let r = root(h)
-        var files: [InstallFile] = input.playbookNames.map { name in
-            InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: input.playbooksDir + "/" + name),
-                        path: script(h, name), mode: "0755", member: "")
-        }
-        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inv, host: h.name)),
-                                 path: conf(h), mode: "0644", member: ""))
         // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
         let version = (isDeploy ? input.version : input.rollbackTo).map { ["--version", $0] } ?? []
         let lock = call(h, "lock", ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
                                     "--command", input.command.rawValue] + version,
                         purpose: "take the host lock", timeout: 30)
-        var steps = [Self.install(files, root: r, then: lock)]
+        var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name, then: lock)]
         if isDeploy {
             // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
@@ -50,6 +43,19 @@ struct StepFactory {
             steps.append(call(h, "preflight", ["--version", targetVersion], purpose: "check tools, rights and disk", timeout: 60))
         }
         return steps
+    }
+
+    /// The one install step: the host scripts `names` of `dir` (0755) and the host's `fleet.conf` (0644) into the
+    /// app's folders, then `next`. Pre-flight and the read-only commands (status, lock, verify) use it alike.
+    static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String, then next: Step) -> Step {
+        let root = inventory.rootDir(for: host)
+        var files = names.map { name in
+            InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: dir + "/" + name),
+                        path: root + "/bin/" + name, mode: "0755", member: "")
+        }
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
+                                 path: root + "/fleet.conf", mode: "0644", member: ""))
+        return install(files, root: root, then: next)
     }
 
     /// The app's folders, then every file in one round trip: a tar stream unpacked into a fresh folder under ROOT,
@@ -89,6 +95,22 @@ struct StepFactory {
     func hook(_ h: HostEntry, _ argv: [String], _ phase: String) -> Step {
         .run(ShellWords.join([script(h, "hook.sh"), "--config", conf(h), "--version", targetVersion, "--env-file", envPath(h), "--"] + argv),
              script: "hook", purpose: "\(phase) hook inside the new image", timeoutSeconds: nil)
+    }
+
+    /// The pulled image inspected where pre-flight pulled it (read-only).
+    func imageCheck() -> Step {
+        var step = Step.run(ImageCheck.command(image: "\(inv.image):\(targetVersion)"), purpose: "inspect the pulled image",
+                            timeoutSeconds: 30)
+        step.check = .image("\(inv.image):\(targetVersion)", maxSizeMB: inv.imageChecks.maxSizeMB, strict: input.strictImage)
+        return step
+    }
+
+    /// The inventory's `verify` endpoints through the host's own nginx (read-only).
+    func verify() -> Step {
+        var step = Step.run(Verifier.command(inventory: inv), purpose: "check the endpoints through nginx",
+                            timeoutSeconds: Verifier.timeoutSeconds * max(1, inv.verify.count) + 30)
+        step.check = .verify(inv.verify)
+        return step
     }
 
     func undo(_ h: HostEntry) -> Step {

@@ -132,20 +132,3 @@ public enum Notifier {
         return .finished(report)
     }
 }
-
-extension EnvFile {
-    /// The file's values (for masking only; never print them). Quotes around a value are dropped too.
-    public var secretValues: [String] {
-        var values: [String] = []
-        for line in contents.reveal().split(whereSeparator: \.isNewline) {
-            let trimmed = line.drop { $0 == " " || $0 == "\t" }
-            guard !trimmed.hasPrefix("#"), let eq = trimmed.firstIndex(of: "=") else { continue }
-            let value = String(trimmed[trimmed.index(after: eq)...])
-            values.append(value)
-            if value.count >= 2, let f = value.first, f == value.last, f == "\"" || f == "'" {
-                values.append(String(value.dropFirst().dropLast()))
-            }
-        }
-        return values.filter { !$0.isEmpty }
-    }
-}

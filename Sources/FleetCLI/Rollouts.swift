@@ -1,0 +1,84 @@
+import FleetCore
+import Foundation
+
+/// A plan with what was loaded to build it.
+struct BuiltPlan: Sendable {
+    var plan: Plan
+    var inventory: Inventory
+}
+
+/// What plan, deploy and rollback share: building the plan from the options, printing it, and handing it to
+/// FleetCore's `Rollout` with this machine's collaborators.
+enum Rollouts {
+    /// Inventory -> (probe) -> plan. Bad input throws (exit 2); contacts hosts only with `probe`.
+    static func buildPlan(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
+                          rollout: RolloutOptions, command: FleetCore.PlanCommand, version: String?, rollbackTo: String?,
+                          probe: Bool, onlyHosts: [String]? = nil) async throws -> BuiltPlan {
+        let inventory = try options.load(context)
+        var hosts = try selection.select(from: inventory)
+        if let onlyHosts { hosts = hosts.filter { onlyHosts.contains($0.name) } }
+        let dir = try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment,
+                                       executable: context.executable)
+        let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: context.sessions(inventory)) : nil
+        let input = PlanInput(inventory: inventory, command: command, version: version, rollbackTo: rollbackTo,
+                              hosts: hosts, run: context.runContext(), playbookNames: Playbooks.names(in: dir),
+                              playbooksDir: dir, probe: states, force: rollout.force,
+                              rollbackOnFailure: rollout.rollbackOnFailure, strictImage: rollout.strictImage)
+        return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory)
+    }
+
+    /// `fleet plan` and `--dry-run`: the plan as text, or as pretty JSON (one document) with `--json`.
+    static func printPlan(_ plan: Plan, context: CommandContext, rollout: RolloutOptions) {
+        context.out(rollout.json ? PlanRenderer.json(plan) : PlanRenderer.text(plan))
+    }
+
+    /// Runs a plan through `Rollout` (history, webhooks and the Pushgateway as the inventory says), shows its
+    /// progress, prints the recap (or the JSON report), and returns fleet's exit code.
+    static func execute(_ built: BuiltPlan, context: CommandContext, rollout options: RolloutOptions) async throws -> Int32 {
+        let (plan, inventory) = (built.plan, built.inventory)
+        let files = try UploadFiles(plan: plan, inventory: inventory)
+        // On a terminal every message goes through the live view, which prints it above the host lines.
+        let view = useLiveView(context, rollout: options) ? liveView(context, hosts: plan.hosts.map(\.name)) : nil
+        var shown = context
+        if let view { shown.err = view.log }
+        let interrupt = Interrupt()
+        shown.trapSignals(interrupt, shown.err)
+        let onEvent: @Sendable (ExecutionEvent) -> Void
+        if let view {
+            onEvent = { view.handle($0) }
+        } else {
+            onEvent = printer(shown, json: options.json)
+        }
+        let rollout = Rollout(plan: plan, files: files, sessions: shown.sessions(inventory, holding: plan.hosts.count),
+                              interrupt: interrupt, skipUnreachable: options.skipUnreachable, recorder: HistoryFolder(),
+                              notifier: Webhooks(inventory), metrics: Pushgateway(url: options.pushgateway ?? inventory.metrics.pushgateway),
+                              onEvent: onEvent)
+        view?.start()
+        let report = await rollout.run()
+        view?.finish()
+        if options.json {
+            shown.out("{\"event\":\"report\",\"report\":\(report.json())}\n")
+        } else {
+            shown.err(Recap.text(report, color: shown.useColor))
+        }
+        return report.exitCode
+    }
+}
+
+extension CommandContext {
+    /// `user@machine`, pid, a run id and the start time, in the scripts' token grammar.
+    func runContext(now: Date = Date()) -> RunContext {
+        let user = environment["USER"] ?? environment["LOGNAME"]
+            ?? getpwuid(getuid()).map { String(decoding: UnsafeRawBufferPointer(start: $0.pointee.pw_name, count: strlen($0.pointee.pw_name)), as: UTF8.self) }
+            ?? "unknown"
+        var name = [CChar](repeating: 0, count: 256)
+        gethostname(&name, 255)
+        let machine = String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@._:+-")
+        let who = String("\(user)@\(machine)".filter { allowed.contains($0) }.prefix(128))
+        let stamp = ISO8601DateFormatter().string(from: now)
+        let compact = stamp.replacingOccurrences(of: "-", with: "").replacingOccurrences(of: ":", with: "")
+        let runId = "\(compact)-\(String(UInt32.random(in: 0...0xFFFFFF), radix: 16))"
+        return RunContext(runId: runId, who: who, pid: Int(getpid()), startedAt: stamp)
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+
+/// Where a finished run is recorded (the history folder beside the inventory, by default).
+public protocol RunRecorder: Sendable {
+    func record(_ report: RunReport) throws
+}
+
+/// Who is told that a run started and finished (the inventory's webhooks, by default). Returns warnings: a
+/// failed delivery never fails a run.
+public protocol RunNotifier: Sendable {
+    func started(_ start: RunStart) async -> [String]
+    func finished(_ report: RunReport) async -> [String]
+}
+
+/// Where a finished run's metrics go (a Prometheus Pushgateway, by default). Returns a warning when they did not.
+public protocol MetricsSink: Sendable {
+    func push(_ report: RunReport) async -> String?
+}
+
+/// A deploy or rollback: runs a plan's steps through one session owner, tells the notifier, the metrics sink
+/// and the recorder, and returns the run's report. Everything outside is injected, so a program (or a test)
+/// can run a rollout without the command line.
+public struct Rollout: Sendable {
+    public var plan: Plan
+    public var files: UploadFiles
+    public var sessions: Sessions
+    public var interrupt: Interrupt
+    public var skipUnreachable: Bool
+    public var clock: @Sendable () -> Date
+    public var recorder: any RunRecorder
+    public var notifier: any RunNotifier
+    public var metrics: any MetricsSink
+    public var onEvent: @Sendable (ExecutionEvent) -> Void
+
+    public init(plan: Plan, files: UploadFiles, sessions: Sessions, interrupt: Interrupt = Interrupt(),
+                skipUnreachable: Bool = false, clock: @escaping @Sendable () -> Date = Date.init,
+                recorder: any RunRecorder, notifier: any RunNotifier, metrics: any MetricsSink,
+                onEvent: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }) {
+        self.plan = plan
+        self.files = files
+        self.sessions = sessions
+        self.interrupt = interrupt
+        self.skipUnreachable = skipUnreachable
+        self.clock = clock
+        self.recorder = recorder
+        self.notifier = notifier
+        self.metrics = metrics
+        self.onEvent = onEvent
+    }
+
+    public func run() async -> RunReport {
+        let start = RunStart(runId: plan.run.runId, command: plan.command.rawValue, app: plan.app, environment: plan.environment,
+                             image: plan.image, version: plan.version ?? plan.rollbackTo, who: plan.run.who,
+                             startedAt: plan.run.startedAt, hosts: plan.hosts.map(\.name))
+        warn(await notifier.started(start))
+        let executor = Executor(plan: plan, sessions: sessions, files: files, interrupt: interrupt,
+                                skipUnreachable: skipUnreachable, onEvent: onEvent)
+        let report = await executor.run(now: clock)
+        warn(await notifier.finished(report))
+        warn(await metrics.push(report).map { [$0] } ?? [])
+        do {
+            try recorder.record(report)
+        } catch {
+            warn(["could not record the run in the history folder: \(error)"])
+        }
+        return report
+    }
+
+    private func warn(_ warnings: [String]) {
+        for warning in warnings {
+            onEvent(.warning(warning.hasPrefix("warning: ") ? String(warning.dropFirst("warning: ".count)) : warning))
+        }
+    }
+}
+
+/// The inventory's webhooks (`notify`), with the env file's values masked in what is sent.
+public struct Webhooks: RunNotifier {
+    public var urls: [String]
+    public var format: NotifyFormat
+    public var secrets: [String]
+
+    public init(_ inventory: Inventory) {
+        urls = inventory.notify.webhooks
+        format = inventory.notify.format
+        secrets = inventory.envFile?.secretValues ?? []
+    }
+
+    public func started(_ start: RunStart) async -> [String] {
+        await Notifier.send(event: .started(start), to: urls, format: format, redacting: secrets)
+    }
+
+    public func finished(_ report: RunReport) async -> [String] {
+        await Notifier.send(event: .finished(report), to: urls, format: format, redacting: secrets)
+    }
+}
+
+/// A Pushgateway at `url` (none when empty).
+public struct Pushgateway: MetricsSink {
+    public var url: String
+
+    public init(url: String) { self.url = url }
+
+    public func push(_ report: RunReport) async -> String? {
+        url.isEmpty ? nil : await MetricsPusher.pushOrWarn(report: report, to: url)
+    }
+}
+
+/// The history folder beside the inventory (`History`).
+public struct HistoryFolder: RunRecorder {
+    public init() {}
+
+    public func record(_ report: RunReport) throws { try History.write(report) }
+}
