@@ -19,7 +19,8 @@ enum Rollouts {
         if let onlyHosts { hosts = hosts.filter { onlyHosts.contains($0.name) } }
         let dir = try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment,
                                        executable: context.executable)
-        let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: context.sessions(inventory)) : nil
+        try inventory.ssh.checkLocalFiles()
+        let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: try context.sessions(inventory)) : nil
         let input = PlanInput(inventory: inventory, command: command, version: version, rollbackTo: rollbackTo,
                               hosts: hosts, run: context.runContext(), playbookNames: Playbooks.names(in: dir),
                               playbooksDir: dir, probe: states, force: rollout.force,
@@ -49,7 +50,7 @@ enum Rollouts {
         } else {
             onEvent = printer(shown, json: options.json)
         }
-        let rollout = Rollout(plan: plan, files: files, sessions: shown.sessions(inventory, holding: plan.hosts.count),
+        let rollout = Rollout(plan: plan, files: files, sessions: try shown.sessions(inventory, holding: plan.hosts.count),
                               interrupt: interrupt, skipUnreachable: options.skipUnreachable, recorder: HistoryFolder(),
                               notifier: Webhooks(inventory), metrics: Pushgateway(url: options.pushgateway ?? inventory.metrics.pushgateway),
                               onEvent: onEvent)

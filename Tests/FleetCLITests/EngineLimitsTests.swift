@@ -25,6 +25,19 @@ struct EngineLimitsTests {
         #expect(text.contains("20 hosts: 20 ok"), "\(text)")
     }
 
+    /// `identity_files: [/dev/zero]` once hung in libssh2's key parsing: now exit 2 naming the path, at once,
+    /// with no host contacted.
+    @Test func aDeviceAsIdentityFileIsExitTwoBeforeAnyConnection() async throws {
+        let path = try writeInventory(labInventory(hosts: "  web1: {address: 127.0.0.1, port: 1}")
+            .replacingOccurrences(of: "identity_files: [\(Lab.dir)/client/id_ed25519]", with: "identity_files: [/dev/zero]"))
+        let captured = Captured()
+        let started = ContinuousClock.now
+        let code = try await Exec.parse(["--inventory", path, "--", "true"]).run(context: captured.context())
+        #expect(code == ExitStatus.usage, "\(captured.err)")
+        #expect(captured.err.contains("/dev/zero: the identity file is a character device"), "\(captured.err)")
+        #expect(ContinuousClock.now - started < .seconds(5))
+    }
+
     /// `plan --probe` against hosts that refuse the connection: the plan, then a summary, and exit 4 (what
     /// deploy's pre-flight would do), so a CI gate on it can fail.
     @Test func probeOfUnreachableHostsExitsFourWithASummary() async throws {

@@ -44,7 +44,7 @@ public struct Exec: ContextCommand {
         let (inventory, hosts) = (targets.inventory, targets.hosts)
         // One word runs as the user typed it (a shell line); several words are quoted one by one.
         let line = words.count == 1 ? words[0] : ShellWords.join(words)
-        let runner = ExecRunner(sessions: context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
+        let runner = ExecRunner(sessions: try context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
         let json = self.json
         let color = context.useColor
         let results = await runner.run(line, on: hosts) { result in

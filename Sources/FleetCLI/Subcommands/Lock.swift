@@ -31,7 +31,7 @@ public struct LockStatus: ContextCommand {
 
     public func perform(context: CommandContext) async throws -> Int32 {
         let setup = try LockSetup(inventory, selection, context)
-        let results = await setup.each("lock.sh", ["status"], context) { output, now in
+        let results = try await setup.each("lock.sh", ["status"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }
         var rows: [[String]] = []
@@ -83,7 +83,7 @@ public struct LockRelease: ContextCommand {
 
     public func perform(context: CommandContext) async throws -> Int32 {
         let setup = try LockSetup(inventory, selection, context)
-        let results = await setup.each("lock.sh", ["release", "--force"], context) { output, now in
+        let results = try await setup.each("lock.sh", ["release", "--force"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }
         for (host, result) in zip(setup.hosts, results) {
@@ -136,9 +136,9 @@ struct LockSetup {
     }
 
     func each<Value: Sendable>(_ script: String, _ args: [String], _ context: CommandContext,
-                               _ parse: @escaping @Sendable (HostScriptOutput, Date) -> Value) async -> [Result<Value, HostFailure>] {
+                               _ parse: @escaping @Sendable (HostScriptOutput, Date) -> Value) async throws -> [Result<Value, HostFailure>] {
         let scripts = HostScripts(inventory: inventory, playbooks: playbooks)
-        return await context.sessions(inventory).each(hosts) { host, session in
+        return try await context.sessions(inventory).each(hosts) { host, session in
             let output = try await scripts.installAndRun(script, args, on: session)
             guard output.succeeded else {
                 throw HostFailure(host: host.name, message: "\(script) \(args.first ?? "") failed: \(output.problem)")

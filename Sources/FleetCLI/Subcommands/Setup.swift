@@ -56,7 +56,7 @@ public struct Setup: ContextCommand {
             return 0
         }
         let targets = hosts.map { host -> HostEntry in var h = host; h.user = login; return h }
-        let results = await context.sessions(inventory).each(targets) { _, session in try await plan.run(on: session) }
+        let results = try await context.sessions(inventory).each(targets) { _, session in try await plan.run(on: session) }
         for (host, result) in zip(hosts, results) {
             switch result {
             case .success(let changed):

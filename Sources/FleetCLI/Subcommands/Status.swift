@@ -25,7 +25,7 @@ public struct Status: ContextCommand {
     public func perform(context: CommandContext) async throws -> Int32 {
         let targets = try inventory.scriptTargets(selection, context)
         let statuses = await StatusReader.read(inventory: targets.inventory, hosts: targets.hosts,
-                                               sessions: context.sessions(targets.inventory), playbooks: targets.playbooks)
+                                               sessions: try context.sessions(targets.inventory), playbooks: targets.playbooks)
         if json {
             for status in statuses { context.out(jsonLine(status) + "\n") }
         } else {

@@ -29,7 +29,7 @@ public struct Verify: ContextCommand {
         guard !inventory.verify.isEmpty else {
             throw InventoryError(file: inventory.file, message: "'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the health path alone")
         }
-        let results = await Verifier.verify(inventory: inventory, hosts: hosts, sessions: context.sessions(inventory))
+        let results = await Verifier.verify(inventory: inventory, hosts: hosts, sessions: try context.sessions(inventory))
         if json {
             for result in results { context.out(jsonLine(result) + "\n") }
         } else {

@@ -62,10 +62,15 @@ enum EnvFileParser {
         var entries: [Entry] = []
         var firstLine: [String: Int] = [:]
         var lineNumber = 0
-        for rawLine in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        // Lines split on "\n" scalars: a Character would read "\r\n" as one and see the whole file as one line.
+        for scalars in text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false) {
             lineNumber += 1
-            var line = Substring(rawLine)
-            if line.hasSuffix("\r") { line = line.dropLast() }
+            if let bad = scalars.first(where: { $0 == "\0" || $0 == "\r" }) {
+                throw InventoryError(file: file, line: lineNumber, column: nil, message: bad == "\0"
+                    ? "line \(lineNumber) holds a NUL byte, which no environment variable can carry; remove it"
+                    : "line \(lineNumber) holds a carriage return (Windows CRLF line ends?); save the file with LF line ends, e.g. dos2unix \(file)")
+            }
+            let line = Substring(String(String.UnicodeScalarView(scalars)))
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
             guard let eq = line.firstIndex(of: "=") else {

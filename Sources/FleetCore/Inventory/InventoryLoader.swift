@@ -75,22 +75,12 @@ public enum InventoryLoader {
     /// Reads the YAML file and its env file, and validates everything.
     public static func load(path: String, context: LoaderContext = .current()) throws -> Inventory {
         let path = absolute(path, base: FileManager.default.currentDirectoryPath)
-        guard let text = try readFile(path) else {
+        guard let text = try LocalFile.readText(path, what: "inventory", maxBytes: LocalFile.maxInventoryBytes) else {
             throw InventoryError(file: path, message: "inventory file not found; check --env/--inventory (or FLEET_ENV)")
         }
-        return try parse(yaml: text, path: path, context: context, readFile: readFile)
-    }
-
-    /// A file's text, nil when it does not exist.
-    static func readFile(_ path: String) throws -> String? {
-        guard FileManager.default.fileExists(atPath: path) else { return nil }
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw InventoryError(file: path, message: "cannot read this file (permissions?)")
+        return try parse(yaml: text, path: path, context: context) { envFile in
+            try LocalFile.readText(envFile, what: "env file", maxBytes: LocalFile.maxEnvFileBytes)
         }
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw InventoryError(file: path, message: "this file is not UTF-8 text")
-        }
-        return text
     }
 
     /// Validates inventory text. `path` names the file in errors and anchors relative paths;
