@@ -6,7 +6,8 @@ Everything lives under BENCH_DIR (default /tmp/fleet-bench):
   sshd_config                one config shared by every host (equal for all tools)
   hosts/<addr>/              host keys, pid file and log of one sshd
 
-Hosts are 127.0.3.1 ... 127.0.3.250, then 127.0.4.1 ... (250 per /24).
+Hosts are 127.0.101.1 ... 127.0.101.250, then 127.0.102.1 ... (250 per /24): apart from the lab's light
+hosts (scripts/lab/lab.sh light-up, 127.0.1.x to 127.0.8.x), so both can run at once.
 Only sshds whose pid file is ours and whose command line names our config are
 ever signalled; nothing is killed by name.
 """
@@ -24,7 +25,8 @@ from pathlib import Path
 USER = "fleetbench"
 
 PER_NET = 250
-FIRST_NET = 3
+# 127.0.1.x .. 127.0.8.x belong to the lab's light hosts (lab.sh light-up, up to 2,000 of them).
+FIRST_NET = 101
 SSHD = "/usr/sbin/sshd"
 
 

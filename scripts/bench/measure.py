@@ -7,8 +7,12 @@ Recorded per run:
   tree_rss_mb    peak of the summed RSS of the whole tree, sampled every SAMPLE_S
   server_cpu_s   CPU the light sshds spent (their cutime+cstime, before/after)
   machine_busy_s CPU the whole machine spent during the run (/proc/stat), to see other load
+With watch_fds (the tool's own process, sampled every SAMPLE_S):
+  fds_peak       the most descriptors it held open at once (every FDS_SAMPLE_S: a short peak may be missed)
+  nofile_seen    its soft open-file limits seen during the run, in order (a tool may raise its own)
 """
 
+import itertools
 import os
 import subprocess
 import threading
@@ -20,6 +24,7 @@ from lighthosts import children_of, sshd_cpu_ticks
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
 SAMPLE_S = 0.25
+FDS_SAMPLE_S = 0.05
 
 
 def _proc_table():
@@ -57,13 +62,45 @@ def tree_rss(root):
     return total
 
 
+def soft_nofile(pid):
+    """The soft open-file limit of pid from /proc/PID/limits (an int, "unlimited"), or None."""
+    for line in Path(f"/proc/{pid}/limits").read_text().splitlines():
+        if line.startswith("Max open files"):
+            soft = line.split()[3]
+            return int(soft) if soft.isdigit() else soft
+    return None
+
+
 class _Sampler(threading.Thread):
-    def __init__(self, root):
+    def __init__(self, root, watch_fds=None):
         super().__init__(daemon=True)
         self.root, self.peak, self.stop = root, 0, threading.Event()
+        # watch_fds: the tool's executable; its descriptors are counted once root runs it (not the shell
+        # that starts it, whose limits may differ until its `ulimit`).
+        self.watch_fds = os.path.realpath(watch_fds) if watch_fds else None
+        self.fds_peak, self.nofile_seen = None, []
+
+    def _fds(self):
+        try:
+            if os.readlink(f"/proc/{self.root}/exe") != self.watch_fds:
+                return
+            n = len(os.listdir(f"/proc/{self.root}/fd"))
+            soft = soft_nofile(self.root)
+        except (OSError, ValueError, IndexError):
+            return
+        self.fds_peak = max(self.fds_peak or 0, n)
+        if soft is not None and soft not in self.nofile_seen:
+            self.nofile_seen.append(soft)
 
     def run(self):
-        while not self.stop.wait(SAMPLE_S):
+        # descriptors every FDS_SAMPLE_S (cheap: one folder), the tree's RSS every SAMPLE_S (all of /proc)
+        for tick in itertools.count(1):
+            if self.watch_fds:
+                self._fds()
+            if self.stop.wait(FDS_SAMPLE_S if self.watch_fds else SAMPLE_S):
+                return
+            if self.watch_fds and tick % round(SAMPLE_S / FDS_SAMPLE_S):
+                continue
             try:
                 self.peak = max(self.peak, tree_rss(self.root))
             except (OSError, ValueError):
@@ -81,15 +118,16 @@ def settle(sshd_pids, timeout=30.0):
     return len(children_of(sshd_pids))
 
 
-def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
-    """Run argv once; returns a dict of measurements plus stdout/stderr text."""
+def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900, popen=None, watch_fds=None):
+    """Run argv once; returns a dict of measurements plus stdout/stderr text. popen: more Popen arguments
+    (user=, group=, ...); watch_fds: the tool's executable, to sample its descriptors and limit."""
     settle(sshd_pids)
     before = sshd_cpu_ticks(sshd_pids)
     busy0 = machine_busy_ticks()
     t0 = time.monotonic()
     proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env=env, cwd=cwd, start_new_session=True)
-    sampler = _Sampler(proc.pid)
+                            env=env, cwd=cwd, start_new_session=True, **(popen or {}))
+    sampler = _Sampler(proc.pid, watch_fds)
     sampler.start()
     # Drain pipes in threads so a chatty tool never blocks; wait4 reaps and gives rusage.
     bufs = {"out": b"", "err": b""}
@@ -126,6 +164,7 @@ def run_measured(argv, sshd_pids, env=None, cwd=None, timeout=900):
         # everything the machine ran during the run; less tool and servers = other load
         "machine_busy_s": round(busy, 2),
         "leftover_conns": leftover,
+        **({"fds_peak": sampler.fds_peak, "nofile_seen": sampler.nofile_seen} if watch_fds else {}),
         "stdout": bufs["out"].decode(errors="replace"),
         "stderr": bufs["err"].decode(errors="replace"),
     }
