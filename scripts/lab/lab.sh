@@ -35,7 +35,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh status                       what is running
        lab.sh stop-sshd webI | start-sshd webI
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
-       lab.sh light-up N | light-down      N (<= 500) light sshd hosts on 127.0.1.x / 127.0.2.x
+       lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
+                                           (250 per /24); light-up keeps the ones already running
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -126,15 +127,7 @@ lab_status() {
   if pid=$(pid_alive "$LAB/registry/registry.pid" "$LAB/registry/config.yml"); then
     echo "registry http://$LAB_REGISTRY pid $pid"
   fi
-  if [[ -d $LAB/light/pids ]]; then
-    local up=0 total=0 f
-    for f in "$LAB"/light/pids/*.pid; do
-      [[ -e $f ]] || continue
-      total=$((total + 1))
-      if pid_alive "$f" "$LAB/light/sshd_config" >/dev/null; then up=$((up + 1)); fi
-    done
-    echo "light hosts: $up of $total sshd running"
-  fi
+  light_status
 }
 
 main() {
