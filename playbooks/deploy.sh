@@ -12,23 +12,11 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG="" VERSION="" ENV_FILE="" RUN_ID=""
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
-    --env-file) need_arg "$1" $#; ENV_FILE=$2; shift 2 ;;
-    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
-    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: deploy.sh --config FILE --version V --env-file PATH [--run-id ID])" ;;
-  esac
-done
-load_config "$CONFIG"
-[[ -n $VERSION ]] || die 2 "missing --version"
-need_version "$VERSION"
+parse_args "--config=CONFIG --version=VERSION! --env-file=ENV_FILE --run-id=RUN_ID" \
+  "deploy.sh --config FILE --version V --env-file PATH [--run-id ID]" "$@"
 res_str version "$VERSION"
 [[ -n $ENV_FILE ]] || die 2 "missing --env-file (fleet uploads it to $CFG_ROOT_DIR/incoming/$VERSION.env)"
 [[ -f $ENV_FILE && -r $ENV_FILE ]] || die 2 "env file $ENV_FILE: not a readable file (fleet uploads it to $CFG_ROOT_DIR/incoming/$VERSION.env)"
-[[ -z $RUN_ID ]] || valid_token "$RUN_ID" || die 2 "--run-id '$RUN_ID': expected letters, digits, @ . _ : + -"
 [[ -n $RUN_ID ]] || RUN_ID="local-$(date +%s)-$$"
 res_str run_id "$RUN_ID"
 

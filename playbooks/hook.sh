@@ -10,19 +10,9 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG="" VERSION="" ENV_FILE=""
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
-    --env-file) need_arg "$1" $#; ENV_FILE=$2; shift 2 ;;
-    --) shift; break ;;
-    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: hook.sh --config FILE --version V --env-file PATH -- CMD [ARG...])" ;;
-  esac
-done
-load_config "$CONFIG"
-[[ -n $VERSION ]] || die 2 "missing --version"
-need_version "$VERSION"
+parse_args "--config=CONFIG --version=VERSION! --env-file=ENV_FILE --" \
+  "hook.sh --config FILE --version V --env-file PATH -- CMD [ARG...]" "$@"
+set -- "${ARGS[@]}"
 res_str version "$VERSION"
 [[ -n $ENV_FILE && -f $ENV_FILE && -r $ENV_FILE ]] || die 2 "env file '${ENV_FILE}': not a readable file"
 (($#)) || die 2 "missing the command after --"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# fleet host library: logging, the JSON result line, signals, fleet.conf parsing, state files.
-# Sourced by the playbooks (never executed). fleet.conf is parsed line by line, never sourced.
-# It sources its siblings: lib-state.sh (state files), lib-host.sh (docker, health, nginx) and
+# fleet host library: logging, the JSON result line, signals, temp files, the command line.
+# Sourced by the playbooks (never executed). It sources its siblings: lib-config.sh (fleet.conf, parsed
+# line by line, never sourced), lib-state.sh (state files), lib-host.sh (docker, health, nginx) and
 # lib-lock.sh (locks); deploy.sh and rollback.sh also source lib-swap.sh (recovery and the swap).
 
 umask 077
@@ -140,84 +140,74 @@ mk_tmp() {
   TMP_FILES+=("$TMP")
 }
 
-# --- fleet.conf ------------------------------------------------------------------------------------
-CFG_KEYS=" APP IMAGE ROOT_DIR STATE_DIR PORT_BLUE PORT_GREEN PORT_ENV UPSTREAM_FILE UPSTREAM_NAME \
-NGINX_CONF NGINX_URL HEALTH_PATH HEALTH_STATUS HEALTH_TIMEOUT HEALTH_INTERVAL DRAIN_SECONDS \
-KEEP_RELEASES TEXTFILE_DIR "
-
-# shellcheck disable=SC2034 # the CFG_ variables are read by the scripts that source this file
-cfg_defaults() {
-  CFG_PORT_ENV=PORT CFG_NGINX_CONF="" CFG_NGINX_URL=http://127.0.0.1:80 CFG_HEALTH_PATH=/health
-  CFG_HEALTH_STATUS=200 CFG_HEALTH_TIMEOUT=30 CFG_HEALTH_INTERVAL=1 CFG_DRAIN_SECONDS=2
-  CFG_KEEP_RELEASES=5 CFG_TEXTFILE_DIR="" CFG_UPSTREAM_NAME=""
-  CFG_APP="" CFG_IMAGE="" CFG_ROOT_DIR="" CFG_STATE_DIR="" CFG_PORT_BLUE="" CFG_PORT_GREEN=""
-  CFG_UPSTREAM_FILE=""
-}
-
-# load_config FILE: parse and validate; any problem exits 2 naming the file, line and key.
-load_config() {
-  local file=$1 line key val n=0
-  CONFIG_FILE=$file
-  [[ -n $file ]] || die 2 "missing --config FILE"
-  [[ -f $file && -r $file ]] || die 2 "config $file: not a readable file"
-  cfg_defaults
-  while IFS= read -r line || [[ -n $line ]]; do
-    n=$((n + 1))
-    [[ -z ${line//[[:space:]]/} || $line == \#* ]] && continue
-    [[ $line =~ ^([A-Z_][A-Z0-9_]*)=(.*)$ ]] || die 2 "$file:$n: expected KEY=VALUE"
-    key=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-    [[ $CFG_KEYS == *" $key "* ]] || die 2 "$file:$n: unknown key $key"
-    if [[ $val =~ [[:space:]\"\'\$\`\\] ]]; then
-      die 2 "$file:$n: $key: value has a space, quote, \$, backtick or backslash"
-    fi
-    printf -v "CFG_$key" '%s' "$val"
-  done <"$file"
-  cfg_validate
-}
-
-cfg_need() { [[ -n ${!1} ]] || die 2 "$CONFIG_FILE: ${1#CFG_} is required"; }
-cfg_match() { # cfg_match VAR REGEX WHAT
-  [[ ${!1} =~ $2 ]] || die 2 "$CONFIG_FILE: ${1#CFG_}=${!1}: $3"
-}
-
-cfg_validate() {
-  local v
-  for v in CFG_APP CFG_IMAGE CFG_ROOT_DIR CFG_STATE_DIR CFG_PORT_BLUE CFG_PORT_GREEN CFG_UPSTREAM_FILE; do
-    cfg_need "$v"
-  done
-  cfg_match CFG_APP '^[a-z0-9][a-z0-9_.-]{0,62}$' "expected lowercase letters, digits, . _ -"
-  cfg_match CFG_IMAGE '^[a-z0-9][A-Za-z0-9._/:-]*$' "not an image reference"
-  [[ $CFG_IMAGE =~ :[^/]*$ ]] && die 2 "$CONFIG_FILE: IMAGE=$CFG_IMAGE: leave the tag out (it is the version)"
-  for v in CFG_ROOT_DIR CFG_STATE_DIR CFG_UPSTREAM_FILE; do cfg_match "$v" '^/' "expected an absolute path"; done
-  [[ -z $CFG_NGINX_CONF ]] || cfg_match CFG_NGINX_CONF '^/' "expected an absolute path"
-  [[ -z $CFG_TEXTFILE_DIR ]] || cfg_match CFG_TEXTFILE_DIR '^/' "expected an absolute path"
-  for v in CFG_PORT_BLUE CFG_PORT_GREEN; do
-    cfg_match "$v" '^[1-9][0-9]{0,4}$' "expected a port number"
-    ((${!v} <= 65535)) || die 2 "$CONFIG_FILE: ${v#CFG_}=${!v}: port out of range"
-  done
-  [[ $CFG_PORT_BLUE != "$CFG_PORT_GREEN" ]] || die 2 "$CONFIG_FILE: PORT_BLUE and PORT_GREEN must differ"
-  cfg_match CFG_PORT_ENV '^[A-Za-z_][A-Za-z0-9_]*$' "expected a variable name"
-  [[ -n $CFG_UPSTREAM_NAME ]] || CFG_UPSTREAM_NAME=fleet_${CFG_APP//[.-]/_}
-  cfg_match CFG_UPSTREAM_NAME '^[A-Za-z0-9_]+$' "expected letters, digits and _"
-  cfg_match CFG_NGINX_URL '^https?://[^/]+$' "expected http(s)://HOST[:PORT] without a path"
-  cfg_match CFG_HEALTH_PATH '^/[A-Za-z0-9._~/%?=&-]*$' "expected a path starting with /"
-  cfg_match CFG_HEALTH_STATUS '^[1-5][0-9][0-9]$' "expected an HTTP status"
-  for v in CFG_HEALTH_TIMEOUT CFG_HEALTH_INTERVAL CFG_KEEP_RELEASES; do
-    cfg_match "$v" '^[1-9][0-9]{0,4}$' "expected a positive whole number"
-  done
-  cfg_match CFG_DRAIN_SECONDS '^[0-9]{1,4}$' "expected a whole number of seconds"
-  ((CFG_KEEP_RELEASES >= 2)) || die 2 "$CONFIG_FILE: KEEP_RELEASES must be at least 2"
-  res_str app "$CFG_APP"
-}
-
 # --- arguments -------------------------------------------------------------------------------------
 valid_version() { [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; }
-need_version() { valid_version "$1" || die 2 "version '$1': expected letters, digits, . _ - (a docker tag)"; }
 valid_token() { [[ $1 =~ ^[A-Za-z0-9@._:+-]{1,128}$ ]]; }
-need_arg() { (($2 >= 2)) || die 2 "$1 needs a value"; }
+
+# check_arg OPTION VALUE: the one place each kind of argument value is checked (exit 2): the version
+# (--version, --to) is a docker tag, --run-id a token of the lock records' grammar.
+check_arg() {
+  case $1 in
+    --version | --to)
+      valid_version "$2" || die 2 "version '$2': expected letters, digits, . _ - (a docker tag)" ;;
+    --run-id)
+      valid_token "$2" || die 2 "--run-id '$2': expected letters, digits, @ . _ : + -" ;;
+  esac
+}
+
+# parse_args SPEC USAGE ARGS...: the command line of every host script, then fleet.conf (load_config).
+# SPEC lists the options the script takes: --NAME=VAR takes a value (--NAME=VAR! must be given),
+# --NAME:VAR is a flag (VAR=1); "--" lets "--" end the options and "@" lets other words through; both
+# land in ARGS. -h prints the script's header. Every value is checked once, after fleet.conf, by check_arg.
+ARGS=()
+parse_args() {
+  local -a spec
+  local usage=$2 s opt var word found
+  read -r -a spec <<<"$1"
+  shift 2
+  for s in "${spec[@]}"; do
+    case $s in
+      --*=*) var=${s#*=}; printf -v "${var%!}" '%s' "" ;;
+      --*:*) printf -v "${s#*:}" '%s' 0 ;;
+    esac
+  done
+  while (($#)); do
+    word=$1 found=""
+    case $word in
+      -h | --help) awk 'NR > 1 && /^#/ { print; next } NR > 1 { exit }' "$0" >&2; exit 2 ;;
+      --) if [[ " ${spec[*]} " == *" -- "* ]]; then shift; ARGS+=("$@"); break; fi ;;
+      --*) for s in "${spec[@]}"; do [[ $s == "$word="* || $s == "$word:"* ]] && { found=$s; break; }; done ;;
+      *) if [[ " ${spec[*]} " == *" @ "* ]]; then ARGS+=("$word"); shift; continue; fi ;;
+    esac
+    [[ -n $found ]] || die 2 "unknown argument '$word' (usage: $usage)"
+    if [[ $found == *=* ]]; then
+      (($# >= 2)) || die 2 "$word needs a value"
+      var=${found#*=}
+      printf -v "${var%!}" '%s' "$2"
+      shift 2
+    else
+      printf -v "${found#*:}" '%s' 1
+      shift
+    fi
+  done
+  load_config "${CONFIG:-}"
+  for s in "${spec[@]}"; do
+    [[ $s == --*=* ]] || continue
+    opt=${s%%=*} var=${s#*=} found=""
+    [[ $var == *! ]] && found=required
+    var=${var%!}
+    if [[ -n ${!var} ]]; then
+      check_arg "$opt" "${!var}"
+    elif [[ -n $found ]]; then
+      die 2 "missing $opt"
+    fi
+  done
+}
 
 # Sibling libraries.
 LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib-config.sh
+. "$LIB_DIR/lib-config.sh"
 # shellcheck source=lib-state.sh
 . "$LIB_DIR/lib-state.sh"
 # shellcheck source=lib-host.sh

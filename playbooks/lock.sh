@@ -13,28 +13,19 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 install_traps
 
-CONFIG="" ACTION="" RUN_ID="" WHO="" PID="" COMMAND="" VERSION="" FORCE=0 LOCK_METRIC=0
+CONFIG="" RUN_ID="" WHO="" PID="" COMMAND="" VERSION="" FORCE=0 LOCK_METRIC=0
 # on_cleanup: once acquire or release may have changed the record, the metric follows it (also
 # after an error or a signal; a run killed outright is put right by the next acquire or release).
 on_cleanup() { if ((LOCK_METRIC)); then fleet_lock_metric; fi; }
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
-    --who) need_arg "$1" $#; WHO=$2; shift 2 ;;
-    --pid) need_arg "$1" $#; PID=$2; shift 2 ;;
-    --command) need_arg "$1" $#; COMMAND=$2; shift 2 ;;
-    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
-    --force) FORCE=1; shift ;;
-    acquire | release | status)
-      [[ -z $ACTION ]] || die 2 "two actions given ('$ACTION' and '$1')"
-      ACTION=$1; shift ;;
-    -h | --help) sed -n '4,6p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: lock.sh --config FILE acquire|release|status ...)" ;;
-  esac
-done
-load_config "$CONFIG"
-[[ -n $ACTION ]] || die 2 "missing action: acquire, release or status"
+parse_args "--config=CONFIG --run-id=RUN_ID --who=WHO --pid=PID --command=COMMAND --version=VERSION --force:FORCE @" \
+  "lock.sh --config FILE acquire|release|status ..." "$@"
+((${#ARGS[@]} <= 1)) || die 2 "two actions given ('${ARGS[0]}' and '${ARGS[1]}')"
+ACTION=${ARGS[0]:-}
+case $ACTION in
+  acquire | release | status) ;;
+  "") die 2 "missing action: acquire, release or status" ;;
+  *) die 2 "unknown argument '$ACTION' (usage: lock.sh --config FILE acquire|release|status ...)" ;;
+esac
 res_str action "$ACTION"
 LOCK=$(state_path fleet.lock)
 
@@ -47,11 +38,10 @@ case $ACTION in
     exit 0
     ;;
   acquire)
-    valid_token "$RUN_ID" || die 2 "acquire needs --run-id ID (letters, digits, @ . _ : + -)"
+    [[ -n $RUN_ID ]] || die 2 "acquire needs --run-id ID (letters, digits, @ . _ : + -)"
     valid_token "$WHO" || die 2 "acquire needs --who USER@MACHINE (letters, digits, @ . _ : + -)"
     [[ $PID =~ ^[0-9]{1,10}$ ]] || die 2 "acquire needs --pid N (a number)"
     [[ $COMMAND == deploy || $COMMAND == rollback ]] || die 2 "acquire needs --command deploy|rollback"
-    [[ -z $VERSION ]] || need_version "$VERSION"
     [[ -d $CFG_STATE_DIR && -w $CFG_STATE_DIR ]] ||
       die 16 "$CFG_STATE_DIR is missing or not writable by $(id -un): run setup.sh on this host"
     LOCK_METRIC=1

@@ -10,18 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG="" VERSION="" PULL=0
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --version) need_arg "$1" $#; VERSION=$2; shift 2 ;;
-    --pull) PULL=1; shift ;;
-    -h | --help) sed -n '2,5p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: preflight.sh --config FILE --version V [--pull])" ;;
-  esac
-done
-load_config "$CONFIG"
-[[ -n $VERSION ]] || die 2 "missing --version"
-need_version "$VERSION"
+parse_args "--config=CONFIG --version=VERSION! --pull:PULL" "preflight.sh --config FILE --version V [--pull]" "$@"
 res_str version "$VERSION"
 ME=$(id -un)
 PROBLEMS=()

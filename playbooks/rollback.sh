@@ -12,18 +12,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG="" TO="" RUN_ID=""
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --to) need_arg "$1" $#; TO=$2; shift 2 ;;
-    --run-id) need_arg "$1" $#; RUN_ID=$2; shift 2 ;;
-    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: rollback.sh --config FILE [--to V] [--run-id ID])" ;;
-  esac
-done
-load_config "$CONFIG"
-[[ -z $TO ]] || need_version "$TO"
-[[ -z $RUN_ID ]] || valid_token "$RUN_ID" || die 2 "--run-id '$RUN_ID': expected letters, digits, @ . _ : + -"
+parse_args "--config=CONFIG --to=TO --run-id=RUN_ID" "rollback.sh --config FILE [--to V] [--run-id ID]" "$@"
 [[ -n $RUN_ID ]] || RUN_ID="local-$(date +%s)-$$"
 res_str run_id "$RUN_ID"
 

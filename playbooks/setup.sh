@@ -11,15 +11,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG="" USER_NAME=""
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    --user) need_arg "$1" $#; USER_NAME=$2; shift 2 ;;
-    -h | --help) sed -n '2,5p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: setup.sh --config FILE --user NAME)" ;;
-  esac
-done
-load_config "$CONFIG"
+parse_args "--config=CONFIG --user=USER_NAME" "setup.sh --config FILE --user NAME" "$@"
 [[ $USER_NAME =~ ^[a-z_][a-z0-9_-]{0,31}$ ]] || die 2 "--user '$USER_NAME': expected a login name (lowercase letters, digits, _ -)"
 [[ $USER_NAME != root ]] || die 2 "--user root: the deploy user must not be root"
 ((EUID == 0)) || die 16 "setup.sh must run as root (it installs packages, creates $USER_NAME and writes /etc/sudoers.d)"

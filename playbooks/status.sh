@@ -10,14 +10,7 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 install_traps
 
 CONFIG=""
-while (($#)); do
-  case $1 in
-    --config) need_arg "$1" $#; CONFIG=$2; shift 2 ;;
-    -h | --help) sed -n '2,4p' "$0" >&2; exit 2 ;;
-    *) die 2 "unknown argument '$1' (usage: status.sh --config FILE)" ;;
-  esac
-done
-load_config "$CONFIG"
+parse_args "--config=CONFIG" "status.sh --config FILE" "$@"
 
 cur=$(state_path current)
 slot=$(kv_get "$cur" SLOT)

@@ -19,6 +19,8 @@ OUT=${PB_OUT:-/tmp/fleet-pbtest}
 . "$HERE/suite.sh"
 # shellcheck source=kill.sh
 . "$HERE/kill.sh"
+# shellcheck source=records.sh
+. "$HERE/records.sh"
 
 ((EUID == 0)) || { echo "run.sh: run as root (it reads the lab's client key and inspects the hosts)" >&2; exit 2; }
 for t in ssh scp jq python3 curl awk; do
@@ -78,6 +80,7 @@ suite() {
   fi
   pass "scripts and fleet.conf uploaded with scp"
   t_config_errors
+  t_version_once
   t_preflight
   t_first_deploy
   t_swaps
