@@ -30,19 +30,23 @@ final class KnownHosts {
         (LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA),
     ]
 
-    /// Reads the file line by line, skipping what libssh2 cannot parse (`@cert-authority`, unknown key types)
-    /// instead of stopping there as `libssh2_knownhost_readfile` does. A missing file is an empty one.
-    init(session: OpaquePointer, path: String) throws {
+    /// The keys marked `@revoked` (base64, as written): refused for every host under every policy.
+    let revoked: Set<String>
+
+    /// Loads the file's lines (read once per process and shared, see `KnownHostsFile`) line by line, skipping
+    /// what libssh2 cannot parse (`@cert-authority`, unknown key types) instead of stopping there as
+    /// `libssh2_knownhost_readfile` does. A missing file is an empty one; an unreadable one is an error (never
+    /// read as empty: with accept-new that would record a key without checking it).
+    init(session: OpaquePointer, path: String, host: String) throws {
+        let file = try KnownHostsFile.load(path, host: host)
         guard let handle = libssh2_knownhost_init(session) else {
-            throw SSHError(.knownHosts, host: path, "cannot initialise known_hosts")
+            throw SSHError(.knownHosts, host: host, "cannot initialise known_hosts")
         }
         self.handle = handle
         self.path = path
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return }
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") || trimmed.hasPrefix("@") { continue }
-            _ = trimmed.withCString { libssh2_knownhost_readline(handle, $0, strlen($0), LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
+        self.revoked = file.revoked
+        for line in file.lines {
+            _ = line.withCString { libssh2_knownhost_readline(handle, $0, strlen($0), LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
         }
     }
 
@@ -72,9 +76,10 @@ final class KnownHosts {
         return found
     }
 
-    enum Verdict { case match, mismatch, notFound }
+    enum Verdict { case match, mismatch, notFound, revoked }
 
     func check(name: String, key: HostKey, hostkeyType: Int32) -> Verdict {
+        if revoked.contains(Data(key.blob).base64EncodedString()) { return .revoked }
         guard let bits = Self.keyTypes.first(where: { $0.hostkey == hostkeyType })?.knownhost else { return .notFound }
         let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | bits
         let rc = key.blob.withUnsafeBufferPointer { buffer in
@@ -115,6 +120,56 @@ final class KnownHosts {
         if written != bytes.count {
             throw SSHError(.knownHosts, host: host, "cannot append to \(path): \(String(cString: strerror(errno)))")
         }
+        KnownHostsFile.forget(path)
+    }
+}
+
+/// A known_hosts file as read once per process: the lines libssh2 is given, and the revoked keys. Shared by
+/// every session (read again only after fleet appended to it).
+struct KnownHostsFile: Sendable {
+    var lines: [String]
+    var revoked: Set<String>
+
+    nonisolated(unsafe) private static var cache: [String: KnownHostsFile] = [:]
+    private static let lock = NSLock()
+
+    static func load(_ path: String, host: String) throws -> KnownHostsFile {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = cache[path] { return cached }
+        let file: KnownHostsFile
+        do {
+            file = parse(try String(contentsOfFile: path, encoding: .utf8))
+        } catch CocoaError.fileReadNoSuchFile {
+            file = KnownHostsFile(lines: [], revoked: [])
+        } catch {
+            throw SSHError(.knownHosts, host: host, "cannot read known_hosts \(path): \((error as NSError).localizedDescription)",
+                           hint: "Check that it is a readable text file (ssh.known_hosts in the inventory).")
+        }
+        cache[path] = file
+        return file
+    }
+
+    static func forget(_ path: String) {
+        lock.lock()
+        cache[path] = nil
+        lock.unlock()
+    }
+
+    static func parse(_ text: String) -> KnownHostsFile {
+        var lines: [String] = []
+        var revoked: Set<String> = []
+        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
+            if trimmed.hasPrefix("@") {
+                let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
+                if fields.first == "@revoked", fields.count >= 4 { revoked.insert(String(fields[3])) }
+                continue
+            }
+            lines.append(trimmed)
+        }
+        return KnownHostsFile(lines: lines, revoked: revoked)
     }
 }
 

@@ -85,7 +85,7 @@ public actor SSHConnection {
             }
             self.session = session
             libssh2_session_set_blocking(session, 0)
-            let knownHosts = try KnownHosts(session: session, path: options.knownHostsPath)
+            let knownHosts = try KnownHosts(session: session, path: options.knownHostsPath, host: target.name)
             let entryName = KnownHosts.entryName(host: target.address, port: target.port)
             let knownTypes = knownHosts.knownTypes(for: entryName)
             _ = libssh2_session_method_pref(session, LIBSSH2_METHOD_HOSTKEY, hostKeyPreference(known: knownTypes))
@@ -137,6 +137,10 @@ public actor SSHConnection {
         switch knownHosts.check(name: entryName, key: key, hostkeyType: type) {
         case .match:
             return
+        case .revoked:
+            throw SSHError(.hostKeyRevoked, host: target.name,
+                           "REVOKED HOST KEY for \(entryName): the server offers \(typeName) \(fingerprint), which \(path) marks @revoked. Nothing was run.",
+                           hint: "A revoked key is never accepted, under any host_key_policy. Give the host a new key (ssh-keygen -A on the host after removing the old one), verify its fingerprint out of band, and add it to known_hosts.")
         case .mismatch:
             throw SSHError(.hostKeyChanged, host: target.name,
                            "HOST KEY CHANGED for \(entryName): the server offers \(typeName) \(fingerprint), which is not the key recorded in \(path). Nothing was run.",

@@ -3,7 +3,7 @@ import Foundation
 /// Everything that can go wrong with one host, said so that a person knows what to do next.
 public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
     public enum Kind: String, Sendable, Codable {
-        case resolve, connect, connectTimeout, handshake, hostKeyUnknown, hostKeyChanged, knownHosts
+        case resolve, connect, connectTimeout, handshake, hostKeyUnknown, hostKeyChanged, hostKeyRevoked, knownHosts
         case authentication, rsaUnsupported, identityFile, channel, commandTimeout, upload, disconnected
         case cancelled, protocolError, resources
     }

@@ -34,6 +34,31 @@ import Testing
         #expect(total < .seconds(2))
     }
 
+    /// Load, build and render grow linearly with the hosts (a lookup per host over every host once made 10,000
+    /// hosts take minutes): four times the hosts may take at most eight times as long (a square would be 16).
+    @Test func growsLinearly() throws {
+        func seconds(_ count: Int) throws -> Double {
+            let yaml = "app: shop\nimage: registry.example.com/acme/shop\n" + String((1...count).map { "  h\($0): 10.3.\($0 / 250).\($0 % 250 + 1)\n" }.joined()).prefixedHosts
+            let start = ContinuousClock.now
+            let inventory = try Fixture.load(yaml)
+            let plan = try PlanBuilder.build(try PlanTests.input(inventory))
+            _ = PlanRenderer.text(plan)
+            _ = PlanRenderer.json(plan)
+            return Double(YAMLSection.milliseconds(ContinuousClock.now - start)) / 1000
+        }
+        _ = try seconds(200)  // warm up
+        let small = try seconds(1500), large = try seconds(6000)
+        print("plan-growth hosts=1500 \(small)s hosts=6000 \(large)s ratio=\(large / small)")
+        #expect(large / small < 8, "1,500 hosts: \(small) s; 6,000 hosts: \(large) s")
+    }
+
+    @Test func anInventoryOverTheHostBoundIsRefused() throws {
+        let count = HostsParser.maxHosts + 1
+        let yaml = "app: shop\nimage: x\n" + String((1...count).map { "  h\($0): 10.4.\($0 / 62500).\($0 / 250 % 250).\($0 % 250 + 1)\n" }.joined()).prefixedHosts
+        let error = Fixture.error(yaml)
+        #expect(error?.message.contains("more than the 50000 one inventory may hold") == true, "\(String(describing: error))")
+    }
+
     func ms(_ d: Duration) -> Int { Int(YAMLSection.milliseconds(d)) }
 }
 

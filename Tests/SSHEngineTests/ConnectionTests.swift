@@ -52,6 +52,38 @@ struct ConnectionTests {
         }
     }
 
+    /// A key marked `@revoked` is refused, named as revoked, under every policy, and never written down.
+    @Test func revokedHostKeyIsRefusedUnderEveryPolicy() async throws {
+        let host = try Lab.host(1)
+        let path = Lab.temp("known_hosts_revoked_\(UInt32.random(in: 0...UInt32.max))")
+        try shell("grep '^\(host.address) ' '\(Lab.knownHosts)' | sed 's/^/@revoked /' > '\(path)'")
+        let before = try String(contentsOfFile: path, encoding: .utf8)
+        #expect(before.hasPrefix("@revoked \(host.address) ssh-ed25519 "))
+        for policy in [HostKeyPolicy.strict, .acceptNew] {
+            do {
+                _ = try await SSHConnection.connect(to: host, options: Lab.options(knownHosts: path, policy: policy))
+                Issue.record("a revoked host key was accepted under \(policy)")
+            } catch let error as SSHError {
+                #expect(error.kind == .hostKeyRevoked, "\(error)")
+                #expect(error.description.contains("REVOKED HOST KEY") && error.description.contains("SHA256:"))
+            }
+        }
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
+    }
+
+    /// known_hosts that cannot be read is an error, never an empty file (accept-new would then record a key).
+    @Test func anUnreadableKnownHostsIsAnErrorNotAnEmptyFile() async throws {
+        let folder = Lab.temp("known_hosts_folder_\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        do {
+            _ = try await Lab.connect(1, options: Lab.options(knownHosts: folder, policy: .acceptNew))
+            Issue.record("connected with a folder as known_hosts")
+        } catch let error as SSHError {
+            #expect(error.kind == .knownHosts, "\(error)")
+            #expect(error.description.contains(folder))
+        }
+    }
+
     @Test func unknownHostKeyStrictThenAcceptNew() async throws {
         let host = try Lab.host(2)
         let path = Lab.temp("known_hosts_new_\(UInt32.random(in: 0...UInt32.max))")

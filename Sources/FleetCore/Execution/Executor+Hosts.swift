@@ -7,7 +7,7 @@ extension Executor {
     @discardableResult
     func runHosts(_ hosts: [HostSteps], phase: String, batch: Int?, state: RunState, isHook: Bool = false,
                   countUpdated: Bool = false, isUndo: Bool = false, isRelease: Bool = false) async -> [String] {
-        let entries = hosts.compactMap { steps in plan.hosts.first { $0.name == steps.host }?.entry }
+        let entries = hosts.compactMap { entry(for: $0.host) }
         let byName = Dictionary(uniqueKeysWithValues: hosts.map { ($0.host, $0.steps) })
         let (sessions, interrupt, onEvent) = (self.sessions, self.interrupt, self.onEvent)
         let runner = StepRunner(files: files)
@@ -67,7 +67,7 @@ extension Executor {
     /// `--strict-image`) when there is a problem.
     func imageCheck(_ stage: Stage) async -> String? {
         guard let hostSteps = stage.hosts.first, let step = hostSteps.steps.first, let check = step.check,
-              let entry = plan.hosts.first(where: { $0.name == hostSteps.host })?.entry else { return nil }
+              let entry = entry(for: hostSteps.host) else { return nil }
         let image = check.image ?? plan.image
         var warnings: [String]
         let runner = StepRunner(files: files)
@@ -85,7 +85,7 @@ extension Executor {
     /// The batch's hosts checked through their own nginx, on the sessions the run holds; a host that fails
     /// counts as failed (phase "verify").
     func verify(_ hosts: [HostSteps], batch: Int, state: RunState) async {
-        let entries = hosts.compactMap { steps in plan.hosts.first { $0.name == steps.host }?.entry }
+        let entries = hosts.compactMap { entry(for: $0.host) }
         let steps = Dictionary(uniqueKeysWithValues: hosts.compactMap { hs in hs.steps.first.map { (hs.host, $0) } })
         let (sessions, files, onEvent) = (self.sessions, self.files, self.onEvent)
         _ = await forEachHost(entries, limit: min(plan.policy.parallel, sessions.budget.inFlight)) { entry -> Bool in
@@ -104,6 +104,11 @@ extension Executor {
             return false
         }
     }
+}
+
+extension Executor {
+    /// The plan's host by name, as the transport connects to it (one lookup table for the whole run).
+    func entry(for host: String) -> HostEntry? { hostsByName[host]?.entry }
 }
 
 extension PlanHost {

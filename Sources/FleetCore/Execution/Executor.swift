@@ -11,6 +11,7 @@ public struct Executor: Sendable {
     public var interrupt: Interrupt
     public var skipUnreachable: Bool
     public var onEvent: @Sendable (ExecutionEvent) -> Void
+    let hostsByName: [String: PlanHost]
 
     public init(plan: Plan, sessions: Sessions, files: UploadFiles, interrupt: Interrupt = Interrupt(),
                 skipUnreachable: Bool = false, onEvent: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }) {
@@ -20,6 +21,7 @@ public struct Executor: Sendable {
         self.interrupt = interrupt
         self.skipUnreachable = skipUnreachable
         self.onEvent = onEvent
+        self.hostsByName = Dictionary(plan.hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
     public func run(now: @Sendable () -> Date = Date.init) async -> RunReport {

@@ -2,6 +2,10 @@ import Yams
 
 /// The `hosts` mapping: `name: address` or `name: {address, port, user, tags}`.
 struct HostsParser {
+    /// The most hosts one inventory may hold (docs/inventory.md): a plan of this many builds in well under a
+    /// second a thousand hosts; past it, one controller is the wrong shape anyway.
+    static let maxHosts = 50_000
+
     let top: YAMLSection
     let ssh: SSHSettings
 
@@ -12,6 +16,9 @@ struct HostsParser {
         let section = try YAMLSection(file: top.file, name: "hosts", node: node, allowed: [])
         guard !section.orderedKeys.isEmpty else {
             throw top.error(node, "'hosts' is empty; add at least one host like 'web1: 10.0.0.11'")
+        }
+        guard section.orderedKeys.count <= Self.maxHosts else {
+            throw top.error(node, "'hosts' lists \(section.orderedKeys.count) hosts, more than the \(Self.maxHosts) one inventory may hold; split the fleet into several inventories (one per region or role)")
         }
         var hosts: [HostEntry] = []
         var byName: [String: Int] = [:]

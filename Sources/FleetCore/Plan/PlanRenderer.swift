@@ -26,22 +26,23 @@ public enum PlanRenderer {
             return out.text
         }
         files(plan, &out)
+        let hosts = Dictionary(plan.hosts.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
         var number = 0
         for stage in plan.stages {
             number += 1
             out.line("")
             out.line("\(number). " + stageHeading(stage, plan))
-            for hs in stage.hosts { hostSteps(hs, plan, &out) }
+            for hs in stage.hosts { hostSteps(hs, hosts[hs.host], &out) }
         }
         if !plan.onFailure.isEmpty {
             out.line("")
             out.line("If the rollout halts (--rollback-on-failure): on each host this run deployed")
-            for hs in plan.onFailure { hostSteps(hs, plan, &out) }
+            for hs in plan.onFailure { hostSteps(hs, hosts[hs.host], &out) }
         }
         if !plan.finally.isEmpty {
             out.line("")
             out.line("Always, however the run ends: on each host whose pre-flight started")
-            for hs in plan.finally { hostSteps(hs, plan, &out) }
+            for hs in plan.finally { hostSteps(hs, hosts[hs.host], &out) }
         }
         return out.text
     }
@@ -118,8 +119,7 @@ public enum PlanRenderer {
         }
     }
 
-    static func hostSteps(_ hs: HostSteps, _ plan: Plan, _ out: inout TextOut) {
-        let target = plan.hosts.first { $0.name == hs.host }
+    static func hostSteps(_ hs: HostSteps, _ target: PlanHost?, _ out: inout TextOut) {
         var title = "   \(hs.host)"
         if let t = target { title += " (\(t.user)@\(t.address):\(t.port))" }
         if let probe = target?.probe {
