@@ -24,12 +24,7 @@ ensure_state_dirs
 fleet_lock_check "$RUN_ID"
 host_lock deploy "$VERSION" "$RUN_ID"
 
-# Who deploys: the fleet lock's "who" for this run, else this user.
-BY=$(whoami_str)
-if [[ -f $(state_path fleet.lock) ]]; then
-  w=$(sed -n 's/.*"who":"\([^"]*\)".*/\1/p' "$(state_path fleet.lock)")
-  [[ -n $w ]] && BY=$w
-fi
+BY=$(run_by)
 
 recover
 REL_DIR=$CFG_STATE_DIR/releases/$VERSION

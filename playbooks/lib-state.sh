@@ -55,4 +55,10 @@ container_name() { printf '%s-%s' "$CFG_APP" "$1"; }
 port_slot() { # port_slot PORT -> blue|green|"" 
   if [[ $1 == "$CFG_PORT_BLUE" ]]; then printf blue; elif [[ $1 == "$CFG_PORT_GREEN" ]]; then printf green; fi
 }
-whoami_str() { printf '%s@%s' "${SUDO_USER:-$(id -un)}" "$(hostname 2>/dev/null || echo host)"; }
+# whoami_str: USER@HOST, cut to the token grammar of the lock records ([A-Za-z0-9@._:+-], 128 at most).
+whoami_str() {
+  local s
+  s="${SUDO_USER:-$(id -un)}@$(hostname 2>/dev/null || echo host)"
+  s=${s//[^A-Za-z0-9@._:+-]/_}
+  printf '%s' "${s:0:128}"
+}

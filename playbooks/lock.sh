@@ -28,13 +28,14 @@ case $ACTION in
 esac
 res_str action "$ACTION"
 LOCK=$(state_path fleet.lock)
-
-lock_field() { json_field "$LOCK" "$1"; }
-lock_record() { if [[ -f $LOCK ]]; then head -c 2000 -- "$LOCK"; else printf null; fi; }
+# The record, loaded into FL (read again after a change); null when there is none.
+lock_record() { if lock_read "$LOCK" FL; then lock_json FL; else printf null; fi; }
+HELD=0
+if lock_read "$LOCK" FL; then HELD=1; lock_note_format FL "$LOCK"; fi
 
 case $ACTION in
   status)
-    res_raw holder "$(lock_record)"
+    if ((HELD)); then res_raw holder "$(lock_json FL)"; else res_raw holder null; fi
     exit 0
     ;;
   acquire)
@@ -46,47 +47,45 @@ case $ACTION in
       die 16 "$CFG_STATE_DIR is missing or not writable by $(id -un): run setup.sh on this host"
     LOCK_METRIC=1
     # The record is written whole to a temp file, then hard-linked to its name: link(2) fails when
-    # the name exists, so creation is atomic and no reader ever sees a half-written record.
-    mk_tmp "$CFG_STATE_DIR" fleet.lock
-    # (Built first: a signal handled while a function's output goes to the file would send the
-    # result line there too.)
-    rec=$(json_obj who "$WHO" pid "$PID" command "$COMMAND" version "$VERSION" run_id "$RUN_ID" \
-      started_at "$(now_iso)")
-    printf '%s' "$rec" >"$TMP"
+    # the name exists, so creation is atomic and exclusive (a rename would replace another run's
+    # lock), and no reader ever sees a half-written record.
+    lock_new_record "$LOCK" "$WHO" "$PID" "$COMMAND" "$VERSION" "$RUN_ID" "$(now_iso)"
     chmod 0644 "$TMP"
-    if ln -- "$TMP" "$LOCK" 2>/dev/null; then
-      res_raw holder "$(lock_record)"
-      log "fleet lock taken for run $RUN_ID"
-      exit 0
-    fi
-    if [[ $(lock_field run_id) == "$RUN_ID" ]]; then
-      res_raw holder "$(lock_record)"
+    for _ in 1 2; do # (twice: the holder may release it between our link and our read)
+      if ln -- "$TMP" "$LOCK" 2>/dev/null; then
+        res_raw holder "$(lock_record)"
+        log "fleet lock taken for run $RUN_ID"
+        exit 0
+      fi
+      lock_read "$LOCK" FL && break
+    done
+    if [[ ${FL[run_id]} == "$RUN_ID" ]]; then
+      res_raw holder "$(lock_json FL)"
       log "fleet lock already held by this run ($RUN_ID)"
       exit 0
     fi
-    res_raw holder "$(lock_record)"
-    die 3 "the fleet lock is held by $(lock_field who) (pid $(lock_field pid), $(lock_field command) $(lock_field version), run $(lock_field run_id), since $(lock_field started_at)); wait for it, or release it with lock.sh release --force"
+    res_raw holder "$(lock_json FL)"
+    die 3 "the fleet lock is held by $(lock_summary FL); wait for it, or release it with lock.sh release --force"
     ;;
   release)
     LOCK_METRIC=1
-    if [[ ! -f $LOCK ]]; then
+    if ((!HELD)); then
       res_raw holder null
       log "no fleet lock to release"
       exit 0
     fi
-    rid=$(lock_field run_id)
-    res_raw holder "$(lock_record)"
-    if [[ $rid != "$RUN_ID" ]]; then
-      ((FORCE)) || die 3 "the fleet lock belongs to run $rid of $(lock_field who), not to '${RUN_ID}'; add --force to remove it anyway"
+    res_raw holder "$(lock_json FL)"
+    if [[ -z ${FL[run_id]} || ${FL[run_id]} != "$RUN_ID" ]]; then
+      ((FORCE)) || die 3 "the fleet lock belongs to run ${FL[run_id]} of ${FL[who]}, not to '${RUN_ID}'; add --force to remove it anyway"
       # Not stale while a deploy or rollback still runs on this host: removing it would let a second run in.
       busy=$(host_holder_json)
       if [[ $busy != null ]]; then
-        holder=$(state_path host.holder)
+        lock_read "$(state_path host.holder)" HH || true
         res_raw running "$busy"
-        die 3 "a $(json_field "$holder" command) of $(json_field "$holder" version) (run $(json_field "$holder" run_id), pid $(json_field "$holder" pid)) is running on this host now, so the fleet lock of $(lock_field who) is not stale; wait for it to end, then release"
+        die 3 "a ${HH[command]} of ${HH[version]} (run ${HH[run_id]}, pid ${HH[pid]}) is running on this host now, so the fleet lock of ${FL[who]} is not stale; wait for it to end, then release"
       fi
-      log "forcibly releasing the fleet lock of $(lock_field who) (run $rid, since $(lock_field started_at))"
-      res_str forced_from "$(lock_field who)"
+      log "forcibly releasing the fleet lock of $(lock_summary FL)"
+      res_str forced_from "${FL[who]}"
     fi
     rm -f -- "$LOCK"
     exit 0

@@ -19,11 +19,7 @@ res_str run_id "$RUN_ID"
 ensure_state_dirs
 fleet_lock_check "$RUN_ID"
 host_lock rollback "${TO:-previous}" "$RUN_ID"
-BY=$(whoami_str)
-if [[ -f $(state_path fleet.lock) ]]; then
-  w=$(sed -n 's/.*"who":"\([^"]*\)".*/\1/p' "$(state_path fleet.lock)")
-  [[ -n $w ]] && BY=$w
-fi
+BY=$(run_by)
 
 recover
 CUR=$(kv_get "$(state_path current)" VERSION)

@@ -44,7 +44,7 @@ probe "$CFG_NGINX_URL$CFG_HEALTH_PATH"
 res_raw nginx "$(json_obj url "$CFG_NGINX_URL$CFG_HEALTH_PATH" status "$((10#$PROBE))")"
 
 fl=null
-[[ -f $(state_path fleet.lock) ]] && fl=$(head -c 2000 -- "$(state_path fleet.lock)")
+if lock_read "$(state_path fleet.lock)" FL; then fl=$(lock_json FL); fi
 res_raw lock "{\"host\":$(host_holder_json),\"fleet\":$fl}"
 
 last=null

@@ -1,7 +1,12 @@
 # shellcheck shell=bash
-# The host-script test cases of the arguments and the records the scripts keep on a host: the version,
-# checked once. Sourced by run.sh after lib.sh; run over real SSH like suite.sh.
+# The host-script test cases of the records the scripts keep on a host: the lock records (KEY=VALUE
+# lines; an earlier fleet's JSON still read), and the version, checked once. Sourced by run.sh after lib.sh; run over real SSH like suite.sh.
 
+LOCK_KEYS="who,pid,command,version,run_id,started_at"
+OLD_LOCK='{"who":"old@fleet","pid":31337,"command":"rollback","version":"v1","run_id":"run-old","started_at":"2024-01-02T03:04:05Z"}'
+
+# put_file PATH TEXT: write TEXT (exactly, no newline added) to PATH on the host, as the deploy user.
+put_file() { printf '%s' "$2" | as_user "cat > $1"; }
 lock_gone() { as_user "test ! -e $HOST_DIR/state/fleet.lock"; }
 
 # t_version_once: a bad version is refused by every script that takes one, with one message, before
@@ -22,4 +27,70 @@ t_version_once() {
   check "preflight without --version exits 2" eq "$RC/$(jget .error)" "2/missing --version"
   check "the version is checked in one place (check_arg, lib.sh)" \
     eq "$(grep -l 'a docker tag)' "$REPO"/playbooks/*.sh | xargs -n 1 basename | tr '\n' ' ')" "lib.sh "
+}
+
+# t_lock_records: the fleet lock is KEY=VALUE lines, printed as the same JSON as ever; a record an
+# earlier fleet left in JSON is read (status, refusals, release, metric); odd values are never run.
+t_lock_records() {
+  local st=$HOST_DIR/state lock=$HOST_DIR/state/fleet.lock conf=$HOST_R/textfile.conf dir=$HOST_R/textfile pid
+  run_script rec-acquire lock.sh acquire --run-id run-r --who alice@ci --pid 4242 --command deploy --version v2
+  as_user "cat $lock" >"$HOST_OUT/rec-fleet.lock"
+  check "lock record: one KEY=VALUE line per field" eq "$(cut -d= -f1 "$HOST_OUT/rec-fleet.lock" | paste -sd,)" "$LOCK_KEYS"
+  check "lock record: the values" eq "$(grep -v '^started_at=' "$HOST_OUT/rec-fleet.lock" | paste -sd' ')" \
+    "who=alice@ci pid=4242 command=deploy version=v2 run_id=run-r"
+  check "lock.sh prints it as the same JSON as before (fields, order, pid a number)" \
+    eq "$(jget '[(.holder | keys_unsorted | join(",")), (.holder.pid | type), .holder.started_at] | join(" ")')" \
+    "$LOCK_KEYS number $(sed -n 's/^started_at=//p' "$HOST_OUT/rec-fleet.lock")"
+  run_script rec-status status.sh
+  check "status.sh prints it as the same JSON in lock.fleet" \
+    eq "$(jget '.lock.fleet | keys_unsorted | join(",")')/$(jget .lock.fleet.run_id)" "$LOCK_KEYS/run-r"
+  run_script rec-release lock.sh release --run-id run-r
+  check "lock record: released" eq "$RC/$(lock_gone && echo gone)" 0/gone
+
+  # A record an earlier fleet left in JSON: read, refused on, released by its run.
+  put_file "$lock" "$OLD_LOCK"
+  run_script rec-old-status lock.sh status
+  check "old JSON lock: status prints it as it was" eq "$(jget '.holder | tojson')" "$OLD_LOCK"
+  check "old JSON lock: status says it is an earlier fleet's" grep -q "JSON format of an earlier fleet" "$HOST_OUT/rec-old-status.err"
+  upload_env v1
+  run_script rec-old-deploy deploy.sh --version v1 --env-file "$HOST_R/incoming/v1.env" --run-id run-new
+  check "old JSON lock: a deploy of another run is refused (3), naming it" \
+    eq "$RC/$(jget .holder.run_id)/$(jget .holder.pid)" 3/run-old/31337
+  run_script rec-old-acquire lock.sh acquire --run-id run-new --who bob@ci --pid 7 --command deploy
+  check "old JSON lock: another run cannot take it (3)" eq "$RC/$(jget .holder.who)" 3/old@fleet
+  run_script rec-old-release lock.sh release --run-id run-old
+  check "old JSON lock: its own run releases it" eq "$RC/$(lock_gone && echo gone)" 0/gone
+  as_user "mkdir -p $dir && sed 's|^TEXTFILE_DIR=.*|TEXTFILE_DIR=$dir|' $HOST_R/fleet.conf > $conf"
+  put_file "$lock" "$OLD_LOCK"
+  RUN_CONF=$conf run_script rec-old-metric lock.sh acquire --run-id run-new --who bob@ci --pid 7 --command deploy
+  check "old JSON lock: the lock metric is written from it" eq "$RC/$(as_user "grep ^fleet_lock $dir/fleet_demo_lock.prom")" \
+    '3/fleet_lock_acquired_timestamp_seconds{app="demo",command="rollback",who="old@fleet"} 1704164645'
+  RUN_CONF=$conf run_script rec-old-metric-rel lock.sh release --run-id run-old
+  check "old JSON lock: released, the metric goes" eq "$RC/$(as_user "ls -A $dir")" 0/
+  as_user "rm -rf $dir $conf"
+
+  # Odd values are left out, never run (the record is read line by line, never sourced).
+  put_file "$lock" "who=\$(touch $HOST_R/pwned)
+pid=12
+command=deploy
+version=v1;true
+run_id=run-x
+started_at=2024-01-02T03:04:05Z
+"
+  run_script rec-odd lock.sh status
+  check "lock record: odd values are left out and never run" \
+    eq "$(jget '[.holder.who, .holder.version, .holder.run_id, (.holder.pid | tostring)] | join(",")')/$(as_user "ls $HOST_R/pwned 2>/dev/null")" ",,run-x,12/"
+  run_script rec-odd-release lock.sh release --run-id run-x
+  check "lock record: released by its run id" eq "$RC/$(lock_gone && echo gone)" 0/gone
+
+  # The host lock held by a live process whose holder record is an earlier fleet's JSON.
+  pid=$(as_user "nohup flock -n -o $st/host.lock sleep 20 >/dev/null 2>&1 </dev/null & echo \$!")
+  sleep 0.5
+  put_file "$st/host.holder" "{\"who\":\"old@fleet\",\"pid\":$pid,\"command\":\"deploy\",\"version\":\"v9\",\"run_id\":\"run-old\",\"started_at\":\"2024-01-02T03:04:05Z\"}"
+  run_script rec-holder-deploy deploy.sh --version v1 --env-file "$HOST_R/incoming/v1.env"
+  check "old JSON host holder: a deploy is refused (3), naming it" eq "$RC/$(jget .holder.version)/$(jget .holder.pid)" "3/v9/$pid"
+  run_script rec-holder-status status.sh
+  check "old JSON host holder: status shows it in lock.host" \
+    eq "$(jget '.lock.host | keys_unsorted | join(",")')/$(jget .lock.host.run_id)/$(jget .lock.host.pid)" "$LOCK_KEYS/run-old/$pid"
+  as_user "kill $pid; rm -f $st/host.holder $HOST_R/incoming/v1.env"
 }

@@ -90,6 +90,7 @@ suite() {
   t_port_taken
   t_concurrent
   t_fleet_lock
+  t_lock_records
   t_lock_metric
   t_hook
   t_interrupts

@@ -121,14 +121,19 @@ t_concurrent() {
   RC=0
   as_user "$d --version v1 --env-file $HOST_R/incoming/v1.env >$HOST_R/conc-1.out 2>&1 &
     for i in \$(seq 200); do test -s $HOST_DIR/state/host.holder && break; sleep 0.02; done
+    cp $HOST_DIR/state/host.holder $HOST_R/holder.copy
     $d --version v2 --env-file $HOST_R/incoming/v2.env; rc=\$?; wait; exit \$rc" \
     >"$HOST_OUT/conc-2.out" 2>"$HOST_OUT/conc-2.err" || RC=$?
   JSON=$(tail -n 1 "$HOST_OUT/conc-2.out")
   as_user "cat $HOST_R/conc-1.out; rm -f $HOST_R/conc-1.out $HOST_R/incoming/v2.env" >"$HOST_OUT/conc-1.out"
+  as_user "cat $HOST_R/holder.copy; rm -f $HOST_R/holder.copy" >"$HOST_OUT/holder.copy"
   say "second deploy -> $RC $(printf '%s' "$JSON" | cut -c1-200)"
   check "two deploys at once: the second exits 3" eq "$RC" 3
   check "two deploys at once: the second names the holder" eq "$(jget '.holder.command + "/" + .holder.version')" deploy/v1
   check "two deploys at once: the first succeeds" eq "$(tail -n 1 "$HOST_OUT/conc-1.out" | jq -r .code)" 0
+  check "the host lock's holder record is KEY=VALUE lines" \
+    eq "$(cut -d= -f1 "$HOST_OUT/holder.copy" | paste -sd,)/$(grep -c '^command=deploy$' "$HOST_OUT/holder.copy")" \
+    "who,pid,command,version,run_id,started_at/1"
 }
 
 t_fleet_lock() {
