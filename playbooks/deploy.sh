@@ -37,7 +37,8 @@ if is_current "$VERSION" "$CFG_IMAGE" "$ENV_FILE"; then
   exit 0
 fi
 
-pull_image "$CFG_IMAGE:$VERSION"
+# Pre-flight pulled the image and recorded its ID: deploy never pulls it again (exit 19 if it changed).
+use_pulled_image "$CFG_IMAGE" "$VERSION" pull
 
 # The uploaded env file moves into the release folder; it becomes the release's env on success.
 mkdir -p -- "$REL_DIR"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fleet hook: run a one-off command in the release's image with its env file (migrations, checks).
 # usage: hook.sh --config FILE --version V --env-file PATH -- CMD [ARG...]
-# Exit 0 when CMD succeeds, 1 when it fails (its exit code is in the JSON), 2 usage, 10 pull failed.
+# Exit 0 when CMD succeeds, 1 when it fails (its exit code is in the JSON), 2 usage, 10 pull failed,
+# 19 the image changed since pre-flight pulled it.
 set -euo pipefail
 SCRIPT_NAME=hook
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -18,7 +19,8 @@ res_str version "$VERSION"
 (($#)) || die 2 "missing the command after --"
 res_str command "$1"
 
-image_present "$CFG_IMAGE:$VERSION" || pull_image "$CFG_IMAGE:$VERSION"
+# The image pre-flight pulled, unchanged (exit 19 if not); pulled only when there is no record and no image.
+use_pulled_image "$CFG_IMAGE" "$VERSION" if-missing
 log "running '$1' in $CFG_IMAGE:$VERSION"
 # The command's own output goes to stderr: stdout carries only the result line.
 rc=0

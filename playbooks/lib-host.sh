@@ -16,16 +16,6 @@ ctr_state() { # ctr_state NAME -> running|exited|created|...|missing
   printf '%s' "${s:-missing}"
 }
 ctr_label() { docker inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/null || true; }
-image_present() { docker image inspect "$1" >/dev/null 2>&1; }
-
-pull_image() { # pull_image REF (exit 10 on failure)
-  local out
-  log "pulling $1"
-  if ! out=$(docker pull -q "$1" 2>&1); then
-    res_str image "$1"
-    die 10 "docker pull $1 failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')- check the registry address, the tag and the host's registry login"
-  fi
-}
 
 # env_digest FILE: a short digest of an env file, kept as the container's fleet.env label so that
 # state can be matched to what runs (docker users can read the values themselves anyway).

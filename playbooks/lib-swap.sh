@@ -205,11 +205,19 @@ prune_releases() {
       [[ -n $id ]] && { docker rm -f "$id" >/dev/null 2>&1 || true; }
     done < <(docker ps -aq --filter "label=fleet.app=$CFG_APP" --filter "label=fleet.version=$v" 2>/dev/null || true)
     [[ -n $img ]] && { docker rmi "$img:$v" >/dev/null 2>&1 || true; }
+    rm -f -- "$(pulled_record "$v")"
     rm -rf -- "${CFG_STATE_DIR:?}/releases/$v"
     log "pruned release $v"
   done < <(for d in "$CFG_STATE_DIR"/releases/*; do
     [[ -f $d/release ]] && printf '%s %s\n' "$(kv_get "$d/release" DEPLOYED_EPOCH)" "$d"
   done | sort -rn)
+  # Pull records of versions never deployed here (a failed deploy's), once a day old.
+  for d in "$CFG_STATE_DIR"/pulled/*; do
+    v=$(basename -- "$d")
+    if [[ -f $d && ! -d $CFG_STATE_DIR/releases/$v && -n $(find "$d" -maxdepth 0 -mmin +1440 2>/dev/null) ]]; then
+      rm -f -- "$d"
+    fi
+  done
 }
 
 # write_metrics VERSION SLOT SWAP_MS: a node_exporter textfile when TEXTFILE_DIR is set.

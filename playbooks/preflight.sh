@@ -76,8 +76,9 @@ if [[ $free_kb =~ ^[0-9]+$ ]]; then
   ((free_kb >= 1048576)) || die 17 "only $((free_kb / 1024)) MiB free in $droot (docker's images); at least 1024 MiB are needed: prune unused images (docker image prune -a) or grow the disk"
 fi
 
+# The one pull of a deploy: its image ID is recorded for deploy.sh and hook.sh, which check it.
 if ((PULL)); then
-  pull_image "$CFG_IMAGE:$VERSION"
+  pull_and_record "$CFG_IMAGE" "$VERSION"
   res_raw pulled true
 fi
 log "ok: $ME can deploy $CFG_APP $VERSION here"

@@ -42,7 +42,8 @@ if is_current "$TARGET" "$IMAGE" ""; then
   res_raw changed false
   exit 0
 fi
-image_present "$IMAGE:$TARGET" || pull_image "$IMAGE:$TARGET"
+# An earlier release's image is normally still here (pre-flight does not pull for a rollback).
+image_present "$IMAGE:$TARGET" || pull_and_record "$IMAGE" "$TARGET"
 swap_release "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
 res_raw changed true
 log "rolled back to $TARGET"

@@ -1,13 +1,16 @@
 # shellcheck shell=bash
 # The host-script test cases of the records the scripts keep on a host: the lock records (KEY=VALUE
-# lines; an earlier fleet's JSON still read), and the version, checked once. Sourced by run.sh after lib.sh; run over real SSH like suite.sh.
+# lines; an earlier fleet's JSON still read), the pull record of pre-flight (deploy never pulls again),
+# and the version, checked once. Sourced by run.sh after lib.sh; run over real SSH like suite.sh.
 
+IMG=10.77.0.1:5000/demo
 LOCK_KEYS="who,pid,command,version,run_id,started_at"
 OLD_LOCK='{"who":"old@fleet","pid":31337,"command":"rollback","version":"v1","run_id":"run-old","started_at":"2024-01-02T03:04:05Z"}'
 
 # put_file PATH TEXT: write TEXT (exactly, no newline added) to PATH on the host, as the deploy user.
 put_file() { printf '%s' "$2" | as_user "cat > $1"; }
 lock_gone() { as_user "test ! -e $HOST_DIR/state/fleet.lock"; }
+local_id() { as_user "docker image inspect --format '{{.Id}}' $1 2>/dev/null"; }
 
 # t_version_once: a bad version is refused by every script that takes one, with one message, before
 # anything else; the check lives in one place.
@@ -93,4 +96,44 @@ started_at=2024-01-02T03:04:05Z
   check "old JSON host holder: status shows it in lock.host" \
     eq "$(jget '.lock.host | keys_unsorted | join(",")')/$(jget .lock.host.run_id)/$(jget .lock.host.pid)" "$LOCK_KEYS/run-old/$pid"
   as_user "kill $pid; rm -f $st/host.holder $HOST_R/incoming/v1.env"
+}
+
+# t_pull_once: pre-flight pulls and records the image ID; deploy and hook never pull again, and refuse
+# (19) when the local image is not the recorded one any more; without a record deploy says so and pulls.
+t_pull_once() {
+  local rec=$HOST_DIR/state/pulled id
+  run_script pull-pre preflight.sh --version v1 --pull
+  as_user "cat $rec/v1" >"$HOST_OUT/pulled-v1"
+  id=$(local_id "$IMG:v1")
+  check "pre-flight records the pulled image (ID, repo digest)" \
+    eq "$RC/$(sed -n 's/^ID=//p' "$HOST_OUT/pulled-v1")/$(grep -c "^DIGEST=$IMG@sha256:" "$HOST_OUT/pulled-v1")/$(jget .image_id)" "0/$id/1/$id"
+  check "pre-flight's record: KEY=VALUE lines, 0600" \
+    eq "$(cut -d= -f1 "$HOST_OUT/pulled-v1" | paste -sd,)/$(as_user "stat -c %a $rec/v1")" "VERSION,IMAGE,ID,DIGEST,PULLED_AT/600"
+  # The tag moves after pre-flight: deploy and hook refuse, pull nothing, change nothing.
+  as_user "docker tag $IMG:v2 $IMG:v1"
+  deploy pull-moved v1
+  check "deploy: a tag moved since pre-flight exits 19, saying to run the deploy again" \
+    eq "$RC/$(jget .error | grep -c 'run the deploy again: pre-flight pulls it')" 19/1
+  check "deploy: nothing pulled, the tag still moved, v2 keeps serving" \
+    eq "$(grep -c ': pulling ' "$HOST_OUT/pull-moved.err")/$(local_id "$IMG:v1")/$(served_version)" "0/$(local_id "$IMG:v2")/v2"
+  upload_env v1
+  run_script pull-hook hook.sh --version v1 --env-file "$HOST_R/incoming/v1.env" -- true
+  check "hook: the same refusal (19)" eq "$RC" 19
+  as_user "rm -f $HOST_R/incoming/v1.env"
+  run_script pull-pre2 preflight.sh --version v1 --pull
+  deploy pull-ok v1
+  check "deploy after pre-flight: uses the recorded image without pulling" \
+    eq "$RC/$(jget .image_id)/$(grep -c ': pulling ' "$HOST_OUT/pull-ok.err")/$(served_version)" "0/$id/0/v1"
+  # The image is removed after pre-flight.
+  run_script pull-pre3 preflight.sh --version v2 --pull
+  as_user "docker image rm -f $IMG:v2 >/dev/null"
+  deploy pull-gone v2
+  check "deploy: an image removed since pre-flight exits 19" \
+    eq "$RC/$(jget .error | grep -c 'no longer on this host')/$(served_version)" 19/1/v1
+  # No record (deploy.sh run by hand, without pre-flight): it says so, pulls once and records.
+  as_user "rm -f $rec/v2"
+  deploy pull-norecord v2
+  check "deploy without a pre-flight record: says so, pulls, records" \
+    eq "$RC/$(grep -c 'no pre-flight pull of' "$HOST_OUT/pull-norecord.err")/$(grep -c ': pulling ' "$HOST_OUT/pull-norecord.err")/$(as_user "grep -c '^ID=sha256:' $rec/v2")/$(served_version)" \
+    0/1/1/1/v2
 }

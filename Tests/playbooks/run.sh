@@ -84,6 +84,7 @@ suite() {
   t_preflight
   t_first_deploy
   t_swaps
+  t_pull_once
   t_broken
   t_prune
   t_noop_and_status

@@ -59,6 +59,7 @@ t_swaps() {
   check "deploy v2 reports previous v1" eq "$(jget .previous)" v1
   swap_under_load rollback v2 v1 run_script rollback rollback.sh
   check "rollback brings v1 back" eq "$(jget .version)" v1
+  check "rollback uses v1's image already on the host (no pull)" eq "$(grep -c ': pulling ' "$HOST_OUT/rollback.err")" 0
   check "status after rollback: current v1, previous v2, healthy" \
     eq "$(run_script status-rb status.sh; jget '[.current.version,.previous.version,.health] | join(",")')" v1,v2,healthy
   # The container of v2 was removed meanwhile: rollback must rebuild it from its image and env.
