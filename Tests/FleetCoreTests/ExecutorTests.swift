@@ -139,9 +139,23 @@ struct ExecutorTests {
 
     @Test func lockHeldIsExitThree() async throws {
         let (plan, inventory) = try Self.plan(hosts: 2, batch: "2")
-        let transport = RecordingTransport(failures: [(host: "h2", contains: "lock.sh --config /opt/fleet/shop/fleet.conf acquire", status: 3)])
+        let transport = RecordingTransport(failures: [(host: "h2", contains: "lock.sh --config \"$t\"/1/fleet.conf acquire", status: 3)])
         let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 3)
+        // The lock it never took is not "released".
+        #expect(!transport.calls(for: "h2").contains { $0.text.contains("lock.sh --config /opt/fleet/shop/fleet.conf release") })
+        #expect(transport.calls(for: "h1").last?.text.contains("release") == true)
+    }
+
+    /// Two runs started at the same moment: the one that finds the first host locked stops there, having touched
+    /// no other host and released nothing (exactly one of the two goes on).
+    @Test func aRunThatFindsTheFirstHostLockedTouchesNoOtherHost() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 4, batch: "2")
+        let transport = RecordingTransport(failures: [(host: "h1", contains: "lock.sh --config \"$t\"/1/fleet.conf acquire", status: 3)])
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
+        #expect(report.exitCode == 3)
+        #expect(transport.calls(for: "h1").count == 1)
+        for host in ["h2", "h3", "h4"] { #expect(transport.calls(for: host).isEmpty, "\(host) was contacted") }
     }
 
     @Test func interruptStartsNoNewHost() async throws {

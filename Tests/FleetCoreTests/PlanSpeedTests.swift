@@ -31,7 +31,7 @@ import Testing
         print("plan-bench hosts=1000 " + timings.map { "\($0.0)=\(ms($0.1))ms" }.joined(separator: " ")
               + " total=\(ms(total))ms text_bytes=\(text.utf8.count) json_bytes=\(json.utf8.count)")
         #expect(plan?.hosts.count == 1000)
-        #expect(total < .seconds(2))
+        #expect(total < .seconds(10))  // generous: the figures are in docs/benchmarks/plan.md, not here
     }
 
     /// Load, build and render grow linearly with the hosts (a lookup per host over every host once made 10,000

@@ -20,7 +20,6 @@ extension Executor {
             }
             let began = ContinuousClock.now
             onEvent(.phase(host: name, phase: phase, batch: batch))
-            await state.start(name)
             let session: any HostSession
             do {
                 session = try await sessions.lease(entry)
@@ -35,6 +34,7 @@ extension Executor {
             }
             do throws(StepFailure) {
                 let result = try await runner.run(byName[name] ?? [], on: session)
+                if phase == "pre-flight" { await state.lockTaken(name) }
                 if isRelease { await sessions.close(name) } else { await sessions.giveBack(name) }
                 let ms = Int((ContinuousClock.now - began) / .milliseconds(1))
                 if countUpdated {
@@ -52,6 +52,8 @@ extension Executor {
                 }
                 if error.step.script == "lock" && error.exitCode == ExitStatus.lockHeld {
                     await state.lockHeld(name, message: error.message)
+                } else if phase == "pre-flight" && (error.step.script != "lock" || error.exitCode == nil) {
+                    await state.lockTaken(name)
                 }
                 let ms = Int((ContinuousClock.now - began) / .milliseconds(1))
                 await state.fail(name, phase: phase, exitCode: error.exitCode, error: error.message, lines: error.lastLines,

@@ -35,7 +35,7 @@ public struct Executor: Sendable {
 
         for stage in plan.stages {
             // A halted run still verifies the hosts its last batch switched: that is read-only and tells the truth.
-            if halt != nil, stage.kind != .preflight, stage.kind != .verify { await skipStage(stage, state: state); continue }
+            if halt != nil, stage.kind != .verify { await skipStage(stage, state: state); continue }
             if let why = interrupt.requested, stage.kind != .preflight, stage.kind != .verify {
                 halt = halt ?? why
                 exitCode = ExitStatus.interrupted
@@ -98,7 +98,7 @@ public struct Executor: Sendable {
             }
         }
         onEvent(.stage("release"))
-        let releaseHosts = await state.started
+        let releaseHosts = await state.locked
         await runHosts(plan.finally.filter { releaseHosts.contains($0.host) }, phase: "release", batch: nil,
                        state: state, isRelease: true)
         await sessions.closeAll()

@@ -122,31 +122,49 @@ public struct HostScripts: Sendable {
         ShellWords.join([scriptPath(host, script), "--config", confPath(host)] + args)
     }
 
-    /// The install step of the plan's pre-flight for this host (folders, then every playbook (0755) and the host's
-    /// `fleet.conf` (0644) from one tar stream, each renamed into place), ending in `then`.
-    public func installStep(_ host: String, then command: String) -> Step {
-        StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory, host: host,
-                                   then: .run(command, purpose: "", timeoutSeconds: 90))
+    /// Installs the host scripts and `fleet.conf` in the app's folders (the files pre-flight installs), in one
+    /// round trip. Safe to run again. Throws a `HostFailure` saying what failed and what to do.
+    public func install(on session: any HostSession) async throws {
+        _ = try await send(StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
+                                                      host: session.hostName, run: nil, [], purpose: "", timeout: 60, place: true),
+                           on: session)
     }
 
-    /// Creates ROOT, ROOT/bin (0755) and ROOT/incoming (0700) and installs every playbook and the host's
-    /// `fleet.conf`, in one round trip. Safe to run again. Throws a `HostFailure` saying what failed and what to do.
-    public func install(on session: any HostSession) async throws {
+    /// Runs one script from a fresh copy of the scripts and `fleet.conf` (sent in the same round trip, removed
+    /// after): a read-only command never changes the files a running deploy uses. Throws only when the command
+    /// could not run at all (connection lost, timeout, no room to unpack).
+    public func installAndRun(_ script: String, _ args: [String], on session: any HostSession,
+                              timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
+        let seconds = Int((timeout ?? .seconds(120)) / .seconds(1))
+        return try await send(StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
+                                                         host: session.hostName, run: script, args, purpose: "",
+                                                         timeout: seconds, place: false), on: session)
+    }
+
+    /// Sends an install step and reads what its script said; the step's own failures (a script's non-zero exit)
+    /// are the output's, not thrown.
+    private func send(_ step: Step, on session: any HostSession) async throws -> HostScriptOutput {
         let host = session.hostName
         let files = UploadFiles(playbooks: Dictionary(uniqueKeysWithValues: playbooks.files.map { (playbooks.dir + "/" + $0.name, $0.bytes) }),
                                 env: [])
-        do throws(StepFailure) {
-            try await StepRunner(files: files).run([installStep(host, then: "true")], on: session)
+        let stream = try files.stream(for: step)
+        let result: CommandResult
+        do {
+            result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: stream, onLine: nil)
         } catch {
-            // No exit status: the connection, a timeout or a signal, not the commands' own refusal.
-            if error.exitCode == nil {
-                throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(error.message)",
-                                  unreachable: error.connectionLost)
-            }
-            let why = error.lastLines.last ?? error.message
+            throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(HostFailure(host: host, error: error, unreachable: nil).message)",
+                              unreachable: HostFailure(host: host, error: error, unreachable: nil).unreachable)
+        }
+        let output = HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
+                                      json: JSONValue.resultLine(in: result.stdoutText),
+                                      stdout: result.stdoutText, stderr: result.stderrText)
+        // No result line and a failure: the folders or the unpacking, not the script.
+        if !output.succeeded && output.json == nil {
+            let why = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
             throw HostFailure(host: host, message:
                 "cannot install the host scripts in \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")
         }
+        return output
     }
 
     /// Runs `ROOT/bin/SCRIPT --config ROOT/fleet.conf ARGS...` and parses its JSON line. Throws only when the
@@ -157,12 +175,5 @@ public struct HostScripts: Sendable {
         return HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
                                 json: JSONValue.resultLine(in: result.stdoutText),
                                 stdout: result.stdoutText, stderr: result.stderrText)
-    }
-
-    /// Installs, then runs one script.
-    public func installAndRun(_ script: String, _ args: [String], on session: any HostSession,
-                              timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
-        try await install(on: session)
-        return try await run(script, args, on: session, timeout: timeout)
     }
 }

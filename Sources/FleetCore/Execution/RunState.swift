@@ -5,7 +5,9 @@ import SSHEngine
 actor RunState {
     private var records: [String: HostReport] = [:]
     private let order: [String]
-    private(set) var started: Set<String> = []
+    /// Hosts whose lock this run took (or may have: its lock step was cut off), released however the run ends;
+    /// never a host whose lock another run holds.
+    private(set) var locked: Set<String> = []
     private(set) var lockHeld: [(host: String, message: String)] = []
     private(set) var failureCount = 0
 
@@ -14,9 +16,8 @@ actor RunState {
         for host in hosts { records[host] = HostReport(host: host, outcome: .notStarted, phase: "") }
     }
 
-    /// The host was contacted: its lock must be released however the run ends.
-    func start(_ host: String) {
-        started.insert(host)
+    func lockTaken(_ host: String) {
+        locked.insert(host)
     }
 
     /// False once a host failed or was unreachable: no further stage touches it (but its lock is released).
@@ -29,7 +30,6 @@ actor RunState {
         records[host]?.outcome = .unreachable
         records[host]?.phase = "connect"
         records[host]?.error = error
-        started.remove(host)
     }
 
     func fail(_ host: String, phase: String, exitCode: Int32?, error: String, lines: [String], batch: Int? = nil,

@@ -31,10 +31,7 @@ public struct StepRunner: Sendable {
             do {
                 switch step.kind {
                 case .install:
-                    let entries = (step.files ?? []).map { file in
-                        Tarball.Entry(name: file.member, mode: Int(file.mode, radix: 8) ?? 0o644, bytes: files.bytes(for: file.source))
-                    }
-                    let stream = try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970))
+                    let stream = try files.stream(for: step)
                     let result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) },
                                                        stdin: stream, onLine: nil)
                     last = JSONValue.resultLine(in: result.stdoutText)
@@ -125,6 +122,14 @@ public struct UploadFiles: Sendable {
     public init(playbooks: [String: [UInt8]], env: [UInt8]) {
         self.playbooks = playbooks
         self.envContents = env
+    }
+
+    /// An install step's tar stream: each file under its member name, with its mode.
+    func stream(for step: Step) throws -> [UInt8] {
+        let entries = (step.files ?? []).map { file in
+            Tarball.Entry(name: file.member, mode: Int(file.mode, radix: 8) ?? 0o644, bytes: bytes(for: file.source))
+        }
+        return try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970))
     }
 
     func bytes(for source: UploadSource) -> [UInt8] {

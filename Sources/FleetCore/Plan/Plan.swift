@@ -2,7 +2,7 @@
 ///
 /// Execution order: `stages` in order; then, if the rollout halted on failures and `policy.rollbackOnFailure`,
 /// `onFailure` for the hosts this run had deployed; then, always (however the run ends), `finally` on every host
-/// whose pre-flight started.
+/// whose lock this run took.
 public struct Plan: Sendable, Equatable, Codable {
     /// Version of this JSON shape.
     public var format: Int = 1

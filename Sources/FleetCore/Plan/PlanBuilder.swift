@@ -31,9 +31,16 @@ public enum PlanBuilder {
         let steps = StepFactory(input: input)
 
         var stages: [Stage] = []
-        if !targets.isEmpty {
-            stages.append(Stage(kind: .preflight, title: "pre-flight",
-                                hosts: targets.map { HostSteps(host: $0.name, steps: steps.preflight($0)) }, pauseMs: nil))
+        // The lock is taken on one host first (the first by name), then everywhere else in parallel: of two runs
+        // started at the same moment on the same hosts, exactly one gets past that host, the other changes nothing.
+        if let first = targets.min(by: { $0.name < $1.name }) {
+            stages.append(Stage(kind: .preflight, title: targets.count > 1 ? "pre-flight on \(first.name) first (the lock)" : "pre-flight",
+                                hosts: [HostSteps(host: first.name, steps: steps.preflight(first))], pauseMs: nil))
+            let rest = targets.filter { $0.name != first.name }
+            if !rest.isEmpty {
+                stages.append(Stage(kind: .preflight, title: "pre-flight",
+                                    hosts: rest.map { HostSteps(host: $0.name, steps: steps.preflight($0)) }, pauseMs: nil))
+            }
         }
         let hookHost = targets.first
         if input.command == .deploy, let first = hookHost {

@@ -41,7 +41,7 @@ public enum PlanRenderer {
         }
         if !plan.finally.isEmpty {
             out.line("")
-            out.line("Always, however the run ends: on each host whose pre-flight started")
+            out.line("Always, however the run ends: on each host whose lock this run took")
             for hs in plan.finally { hostSteps(hs, hosts[hs.host], &out) }
         }
         return out.text
@@ -103,6 +103,9 @@ public enum PlanRenderer {
     static func stageHeading(_ stage: Stage, _ plan: Plan) -> String {
         switch stage.kind {
         case .preflight:
+            if stage.title.hasSuffix("first (the lock)") {
+                return "Pre-flight on \(stage.hosts.first?.host ?? "?") first: its lock decides between runs started at once (a failure stops the run before anything changes)"
+            }
             return "Pre-flight on \(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s") (in parallel; any failure stops the run before anything changes)"
         case .imageCheck:
             let strict = stage.hosts.first?.steps.first?.check?.strict == true

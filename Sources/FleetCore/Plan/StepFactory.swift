@@ -24,10 +24,11 @@ struct StepFactory {
     func preflight(_ h: HostEntry) -> [Step] {
         // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
         let version = (isDeploy ? input.version : input.rollbackTo).map { ["--version", $0] } ?? []
-        let lock = call(h, "lock", ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
-                                    "--command", input.command.rawValue] + version,
-                        purpose: "take the host lock", timeout: 30)
-        var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name, then: lock)]
+        let lock = ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
+                    "--command", input.command.rawValue] + version
+        var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name,
+                                         run: "lock.sh", lock, purpose: "take the host lock, then put the files in place",
+                                         timeout: 30, place: true)]
         if isDeploy {
             // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
@@ -45,40 +46,36 @@ struct StepFactory {
         return steps
     }
 
-    /// The one install step: the host scripts `names` of `dir` (0755) and the host's `fleet.conf` (0644) into the
-    /// app's folders, then `next`. Pre-flight and the read-only commands (status, lock, verify) use it alike.
-    static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String, then next: Step) -> Step {
+    /// The one install step: the host scripts `names` of `dir` (0755) and the host's `fleet.conf` (0644), sent as
+    /// one tar stream and unpacked into a fresh folder under ROOT; then `script ARGS` runs from that unpacked
+    /// copy (`--config` its fleet.conf). With `place`, only once that script succeeded (the lock: nothing shared
+    /// changes before it is held, so a refused deploy leaves the running one's scripts and fleet.conf alone) are
+    /// the files renamed into place, each whole; without, the copy is removed (read-only commands: status, lock).
+    /// The step's exit status and last stdout line are the script's.
+    static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String,
+                               run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool) -> Step {
         let root = inventory.rootDir(for: host)
         var files = names.map { name in
             InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: dir + "/" + name),
-                        path: root + "/bin/" + name, mode: "0755", member: "")
+                        path: root + "/bin/" + name, mode: "0755", member: "0/" + name)
         }
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
-                                 path: root + "/fleet.conf", mode: "0644", member: ""))
-        return install(files, root: root, then: next)
-    }
-
-    /// The app's folders, then every file in one round trip: a tar stream unpacked into a fresh folder under ROOT,
-    /// each file then renamed into place (a script being replaced is never seen half written); then `next` (the
-    /// lock) in the same round trip, whose exit status becomes the step's.
-    static func install(_ files: [InstallFile], root: String, then next: Step) -> Step {
-        var folders: [String] = []
-        var placed = files
-        for index in placed.indices {
-            let folder = (placed[index].path as NSString).deletingLastPathComponent
-            if !folders.contains(folder) { folders.append(folder) }
-            let name = (placed[index].path as NSString).lastPathComponent
-            placed[index].member = "\(folders.firstIndex(of: folder)!)/\(name)"
-        }
+                                 path: root + "/fleet.conf", mode: "0644", member: "1/fleet.conf"))
         let q = ShellWords.quote
         var command = "set -e; umask 022; install -d -m 0755 \(q(root)) \(q(root + "/bin")); install -d -m 0700 \(q(root + "/incoming")); "
         command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))); trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\""
-        for (index, folder) in folders.enumerated() { command += "; mv -f \"$t\"/\(index)/* \(q(folder + "/"))" }
-        command += "; rm -rf \"$t\"; trap - EXIT; exec " + (next.command ?? "true")
-        let purpose = (["create the app's folders, install the host scripts and fleet.conf"] + [next.purpose].filter { !$0.isEmpty })
-            .joined(separator: ", ")
-        var step = Step.install(placed, command: command, purpose: purpose, timeoutSeconds: 30 + (next.timeoutSeconds ?? 0))
-        step.script = next.script
+        if let script {
+            let call = "\"$t\"/0/\(q(script)) --config \"$t\"/1/fleet.conf" + args.map { " " + q($0) }.joined()
+            command += "; if \(call); then :; else s=$?; exit \"$s\"; fi"
+        }
+        if place {
+            command += "; mv -f \"$t\"/0/* \(q(root + "/bin/")); mv -f \"$t\"/1/fleet.conf \(q(root + "/fleet.conf"))"
+        }
+        command += "; rm -rf \"$t\"; trap - EXIT"
+        let did = place ? "install the host scripts and fleet.conf" : "unpack the host scripts and fleet.conf into a fresh folder"
+        var step = Step.install(files, command: command, purpose: ["create the app's folders", did, purpose].filter { !$0.isEmpty }
+            .joined(separator: ", "), timeoutSeconds: 30 + timeout)
+        step.script = script.map { ($0 as NSString).deletingPathExtension }
         return step
     }
 
