@@ -60,8 +60,17 @@ public enum Recap {
         error.hasPrefix("\(host): ") ? String(error.dropFirst(host.count + 2)) : error
     }
 
+    /// How the next command names this run's inventory: `--env NAME` for `inventory/NAME.yml` (what `--env`
+    /// reads), else `--inventory PATH` (the run used `-i FILE`, and `--env` would name another file).
+    static func inventoryOption(_ report: RunReport) -> String {
+        let folder = ((report.inventory as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let file = (report.inventory as NSString).lastPathComponent
+        if folder == "inventory", file == report.environment + ".yml" { return "--env \(report.environment)" }
+        return "--inventory \(ShellWords.quote(report.inventory))"
+    }
+
     static func nextSteps(_ report: RunReport) -> String? {
-        let env = "--env \(report.environment)"
+        let env = inventoryOption(report)
         switch report.exitCode {
         case 0: return nil
         case 3: return "next: wait for the other run, or if it is gone: fleet lock status \(env); fleet lock release \(env)"
@@ -69,7 +78,10 @@ public enum Recap {
         case 130: return "next: fleet status \(env) shows where each host is; run the same command again to continue"
         default:
             let moved = report.hosts.filter { $0.outcome == .updated }.map(\.host)
-            var text = "next: fleet status \(env); fleet deploy \(env) --retry-failed \(report.version ?? "")"
+            var text = report.command == "deploy"
+                ? "next: fleet status \(env); fleet deploy \(env) --retry-failed \(report.version ?? "")"
+                : "next: fleet status \(env); once fixed: fleet rollback \(env) --hosts "
+                    + report.hosts.filter { $0.outcome == .failed || $0.outcome == .unreachable }.map(\.host).joined(separator: ",")
             if !moved.isEmpty && report.command == "deploy" {
                 text += "; or go back: fleet rollback \(env) --hosts \(moved.joined(separator: ","))"
             }
