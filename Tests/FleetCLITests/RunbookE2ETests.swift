@@ -60,6 +60,7 @@ extension DeployE2ETests {
         let expected: [String: Int32] = [
             "failed-health-check.md:23": 1,     // the lab keeps docker's data elsewhere: df says so, exit 1
             "host-never-came-back.md:9": 1,     // status: web3 unreachable
+            "host-never-came-back.md:10": 4,    // plan --probe: web3 unreachable, as deploy's pre-flight would stop
             "host-never-came-back.md:38": 1,    // the rest deployed; web3 unreachable, so not all on v42 (the runbook says so)
         ]
         var results: [String] = []

@@ -12,14 +12,14 @@ struct VerifyCommandTests {
             let deployed = try await lab.deploy("v1", on: "web1")
             try #require(deployed.succeeded, "\(deployed.problem)\n\(deployed.stderr)")
 
-            // The defaults (/health, /api/v1/status, /metrics) all answer 200 on the deployed host.
+            // The default (the health path alone) answers 200 on the deployed host.
             let ok = Captured()
             #expect(try await Verify.parse(["--inventory", lab.inventoryPath, "--hosts", "web1", "--json"]).run(context: ok.context()) == 0,
                     "\(ok.out)\(ok.err)")
             let web1 = try #require(byHost(ok.out)["web1"])
             #expect(web1["ok"] as? Bool == true)
             let checks = try #require(web1["checks"] as? [[String: Any]])
-            #expect(checks.map { $0["path"] as? String ?? "" } == ["/health", "/api/v1/status", "/metrics"])
+            #expect(checks.map { $0["path"] as? String ?? "" } == ["/health"])
             #expect(checks.allSatisfy { $0["status"] as? Int == 200 && $0["ok"] as? Bool == true && $0["time_ms"] is Int })
 
             // web2 runs nothing: nginx answers 502 there.

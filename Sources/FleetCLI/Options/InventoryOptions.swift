@@ -15,7 +15,7 @@ public struct InventoryOptions: ParsableArguments, Sendable {
     func load(_ context: CommandContext) throws -> Inventory {
         let path = try InventoryLoader.resolvePath(env: env, inventory: inventory, cwd: context.currentDirectory,
                                                    environment: context.environment)
-        return try InventoryLoader.load(path: path)
+        return try InventoryLoader.load(path: path, context: .current(environment: context.environment))
     }
 }
 

@@ -40,13 +40,13 @@ public struct Setup: ContextCommand {
         let (inventory, hosts, playbooks) = (loaded.inventory, loaded.hosts, loaded.playbooks)
         let deployUser = user ?? inventory.ssh.user
         guard Self.isLoginName(deployUser) else {
-            throw InputError("--user", "'\(deployUser)' is not a login name (lowercase letters, digits, _ -)")
+            throw InputError("--user", "'\(deployUser)': expected a login name (lowercase letters, digits, _ -)")
         }
         guard deployUser != "root" else {
             throw InputError("--user", "the deploy user must not be root (\(user == nil ? "ssh.user in \(inventory.file) is root" : "--user root")); "
                 + "give the account fleet deploys as: --user deploy")
         }
-        guard Self.isLoginName(login) else { throw InputError("--login", "'\(login)' is not a login name") }
+        guard Self.isLoginName(login) else { throw InputError("--login", "'\(login)': expected a login name") }
         guard playbooks.files.contains(where: { $0.name == "setup.sh" }) else {
             throw PlaybooksError("\(playbooks.dir) has no setup.sh; use the playbooks/ folder of this fleet version")
         }

@@ -29,23 +29,42 @@ public struct ExecRunner: Sendable {
     public func run(_ command: String, on hosts: [HostEntry],
                     onResult: (@Sendable (ExecResult) -> Void)? = nil) async -> [ExecResult] {
         let timeout = self.timeout
-        let started = ContinuousClock.now
-        @Sendable func result(_ outcome: Result<ExecResult, HostFailure>) -> ExecResult {
+        let done = Done()
+        _ = await sessions.each(hosts, onDone: { (outcome: Result<ExecResult, HostFailure>, elapsed: Duration) in
+            let result: ExecResult
             switch outcome {
-            case .success(let result): return result
+            case .success(let ran): result = ran
             case .failure(let failure):
-                return ExecResult(host: failure.host, exitStatus: nil, signal: nil, stdout: "", stderr: "",
-                                  durationMs: Int((ContinuousClock.now - started) / .milliseconds(1)),
-                                  error: failure.description, unreachable: failure.unreachable)
+                result = ExecResult(host: failure.host, exitStatus: nil, signal: nil, stdout: "", stderr: "",
+                                    durationMs: Int(elapsed / .milliseconds(1)), error: failure.description, unreachable: failure.unreachable)
             }
-        }
-        let outcomes = await sessions.each(hosts, onDone: { onResult?(result($0)) }) { host, session in
+            done.add(result)
+            onResult?(result)
+        }) { host, session in
             let began = ContinuousClock.now
             let output = try await session.run(command, timeout: timeout, stdin: [], onLine: nil)
             return ExecResult(host: host.name, exitStatus: output.exitStatus, signal: output.exitSignal,
                               stdout: output.stdoutText, stderr: output.stderrText,
                               durationMs: Int((ContinuousClock.now - began) / .milliseconds(1)), error: nil, unreachable: false)
         }
-        return outcomes.map(result)
+        return done.inOrder(hosts)
+    }
+
+    /// Each host's result as it arrived, given back in the hosts' order.
+    final class Done: @unchecked Sendable {
+        private let lock = NSLock()
+        private var results: [String: ExecResult] = [:]
+
+        func add(_ result: ExecResult) {
+            lock.lock()
+            results[result.host] = result
+            lock.unlock()
+        }
+
+        func inOrder(_ hosts: [HostEntry]) -> [ExecResult] {
+            lock.lock()
+            defer { lock.unlock() }
+            return hosts.compactMap { results[$0.name] }
+        }
     }
 }

@@ -84,12 +84,13 @@ public actor Sessions {
     /// One-shot fan-out: each host's session opened, `body` run on it, the session closed; at most
     /// `budget.inFlight` hosts at once, results in the hosts' order. A session that cannot be opened is an
     /// unreachable `HostFailure`; any other error a failure naming the host.
-    /// `onDone` sees each host's result as soon as it is known.
+    /// `onDone` sees each host's result as soon as it is known, with the time the host took.
     public nonisolated func each<Value: Sendable>(
-        _ hosts: [HostEntry], onDone: (@Sendable (Result<Value, HostFailure>) -> Void)? = nil,
+        _ hosts: [HostEntry], onDone: (@Sendable (Result<Value, HostFailure>, Duration) -> Void)? = nil,
         _ body: @escaping @Sendable (HostEntry, any HostSession) async throws -> Value
     ) async -> [Result<Value, HostFailure>] {
         await forEachHost(hosts, limit: budget.inFlight) { host in
+            let began = ContinuousClock.now
             let result: Result<Value, HostFailure>
             do {
                 let session = try await self.lease(host)
@@ -102,7 +103,7 @@ public actor Sessions {
                 result = .failure(HostFailure(host: host.name, error: error, unreachable: true))
             }
             await self.close(host.name)
-            onDone?(result)
+            onDone?(result, ContinuousClock.now - began)
             return result
         }
     }

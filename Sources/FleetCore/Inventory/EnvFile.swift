@@ -7,11 +7,15 @@ public struct EnvFile: Sendable, Equatable {
     public var keys: [String]
     /// The file's bytes as read (for upload only).
     public var contents: SecretText
+    /// Where each key's value comes from, in `keys` order (`env_file`, `env.clear`, `env.secret`); empty when
+    /// everything comes from the env file.
+    public var origins: [String]
 
-    public init(path: String, keys: [String], contents: SecretText) {
+    public init(path: String, keys: [String], contents: SecretText, origins: [String] = []) {
         self.path = path
         self.keys = keys
         self.contents = contents
+        self.origins = origins
     }
 
     /// The file's values (for masking only; never print them), read by the same parser that checked the file.

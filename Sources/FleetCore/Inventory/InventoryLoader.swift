@@ -7,10 +7,13 @@ public struct LoaderContext: Sendable, Equatable {
     public var home: String
     /// Default `ssh.user`.
     public var user: String
+    /// fleet's own environment, where `env.secret` values are read (what CI hands over).
+    public var variables: [String: String]
 
-    public init(home: String, user: String) {
+    public init(home: String, user: String, variables: [String: String] = [:]) {
         self.home = home
         self.user = user
+        self.variables = variables
     }
 
     /// From `HOME` and `USER` (or `LOGNAME`), falling back to the process's own account.
@@ -18,7 +21,7 @@ public struct LoaderContext: Sendable, Equatable {
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let user = environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["LOGNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
-        return LoaderContext(home: home, user: user)
+        return LoaderContext(home: home, user: user, variables: environment)
     }
 }
 

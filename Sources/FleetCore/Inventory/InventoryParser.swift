@@ -8,7 +8,7 @@ struct InventoryParser {
     let context: LoaderContext
     let readFile: (String) throws -> String?
 
-    static let topKeys = ["app", "image", "env_file", "ssh", "hosts", "rollout", "health", "paths", "container",
+    static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel"]
 
@@ -45,7 +45,7 @@ struct InventoryParser {
         }
         var inventory = Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
-            envFile: try parseEnvFile(top), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
+            envFile: try EnvSettingsParser.parse(top, envFile: try parseEnvFile(top), variables: context.variables), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
             paths: paths, nginx: nginx, container: try parseContainer(top),
             drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0, maximum: 3600),
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),

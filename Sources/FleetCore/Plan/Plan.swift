@@ -102,6 +102,8 @@ public struct EnvFileSummary: Sendable, Equatable, Codable {
     public var path: String
     public var keys: [String]
     public var count: Int
+    /// Where each key's value comes from (`env_file`, `env.clear`, `env.secret`), when the inventory has `env:`.
+    public var origins: [String]?
 }
 
 /// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to

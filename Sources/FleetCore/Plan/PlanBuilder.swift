@@ -82,7 +82,8 @@ public enum PlanBuilder {
             hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name]) },
             skipped: skipped,
             envFile: input.command == .deploy
-                ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count) } : nil,
+                ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
+                                                  origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
             stages: stages, onFailure: undo,
             finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) })
     }

@@ -67,7 +67,10 @@ public enum PlanRenderer {
         if plan.command == .deploy {
             rows.append(("on failure", halt + (p.rollbackOnFailure
                 ? "; then roll back the hosts this run deployed" : "; hosts already deployed stay on \(plan.version ?? "?")")))
-            if let env = plan.envFile {
+            if let env = plan.envFile, let origins = env.origins {
+                let keys = zip(env.keys, origins).map { "\($0) (\($1))" }.joined(separator: ", ")
+                rows.append(("env", "\(env.count) key\(env.count == 1 ? "" : "s"): \(keys); values not shown"))
+            } else if let env = plan.envFile {
                 rows.append(("env file", "\(env.path): \(env.count) key\(env.count == 1 ? "" : "s")\(env.keys.isEmpty ? "" : " (" + env.keys.joined(separator: ", ") + ")"), values not shown"))
             } else {
                 rows.append(("env file", "none (an empty env file is uploaded)"))
