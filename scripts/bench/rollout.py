@@ -47,7 +47,10 @@ STUB = """#!/usr/bin/env bash
 set -euo pipefail
 start=$EPOCHREALTIME
 {sleep_line}
-echo "{name} $start $EPOCHREALTIME" >> "${{0%/bin/*}}/own.log"
+# ROOT/bin/NAME, or ROOT/.fleet-install.XXXXXX/0/NAME when run from the unpacked copy (the lock, status).
+root=${{0%/bin/*}}
+[[ $root != "$0" ]] || root=${{0%/.fleet-install.*}}
+echo "{name} $start $EPOCHREALTIME" >> "$root/own.log"
 echo '{json}'
 """
 
