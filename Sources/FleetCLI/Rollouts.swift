@@ -28,6 +28,21 @@ enum Rollouts {
         return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory)
     }
 
+    /// `--retry-failed`: the hosts of the last recorded run that failed, were unreachable or did not start; with
+    /// no local history (an ephemeral CI runner), the hosts whose own records say they are not on `version`.
+    static func hostsToRetry(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
+                             version: String) async throws -> (source: String, hosts: [String]) {
+        let inventory = try options.load(context)
+        if !History.list(inventory: inventory.file, environment: inventory.environment).isEmpty {
+            let last = try History.hostsToRetry(inventory: inventory)
+            return ("the last run, \(last.runId)", last.hosts)
+        }
+        let targets = try options.scriptTargets(selection, context)
+        let statuses = await StatusReader.read(inventory: inventory, hosts: targets.hosts, sessions: try context.sessions(inventory),
+                                               playbooks: targets.playbooks)
+        return ("no local history: the hosts' own records, hosts not on \(version)", HostRecords.toRetry(statuses, version: version))
+    }
+
     /// `fleet plan` and `--dry-run`: the plan as text, or as pretty JSON (one document) with `--json`.
     static func printPlan(_ plan: Plan, context: CommandContext, rollout: RolloutOptions) {
         context.out(rollout.json ? PlanRenderer.json(plan) : PlanRenderer.text(plan))

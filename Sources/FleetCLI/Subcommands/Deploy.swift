@@ -33,12 +33,12 @@ public struct Deploy: ContextCommand {
     public func perform(context: CommandContext) async throws -> Int32 {
         var only: [String]?
         if retryFailed {
-            let last = try History.hostsToRetry(inventory: try inventory.load(context))
+            let last = try await Rollouts.hostsToRetry(context: context, inventory: inventory, selection: selection, version: version)
             guard !last.hosts.isEmpty else {
-                context.err("--retry-failed: nothing to retry, the last run (\(last.runId)) left no failed host\n")
+                context.err("--retry-failed: nothing to retry, \(last.source) left no failed host\n")
                 return ExitStatus.ok
             }
-            context.err("retrying \(last.hosts.count) host\(last.hosts.count == 1 ? "" : "s") of the last run: \(last.hosts.joined(separator: ", "))\n")
+            context.err("retrying \(last.hosts.count) host\(last.hosts.count == 1 ? "" : "s") (\(last.source)): \(last.hosts.joined(separator: ", "))\n")
             only = last.hosts
         }
         let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,

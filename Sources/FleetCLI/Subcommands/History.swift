@@ -8,8 +8,10 @@ public struct HistoryCommand: ContextCommand {
         commandName: "history",
         abstract: "List recorded deploys and rollbacks, newest first.",
         discussion: """
-            Reads <inventory folder>/.fleet/history/<env>/*.json (written by every deploy and rollback). \
-            Contacts no host. Exit status: 0, or 2 for a usage or inventory error.
+            Reads <inventory folder>/.fleet/history/<env>/*.json (written by every deploy and rollback); contacts no \
+            host. With no local history (an ephemeral CI runner), shows what each host recorded instead: its \
+            release and the last run it saw. Exit status: 0; 1 when a host's record could not be read; 2 for a \
+            usage or inventory error.
             """
     )
 
@@ -40,9 +42,18 @@ public struct HistoryCommand: ContextCommand {
             return 0
         }
         let folder = History.folder(inventory: inventory.file, environment: inventory.environment)
-        guard !runs.isEmpty else {
-            context.err("no runs recorded for \(inventory.environment) yet (in \(folder))\n")
-            return 0
+        guard !recorded.isEmpty else {
+            // An ephemeral CI runner: what the hosts themselves recorded.
+            context.err("no runs recorded here (\(folder)); reading the hosts' own records\n")
+            let targets = try self.inventory.scriptTargets(HostSelectionOptions(), context)
+            let statuses = await StatusReader.read(inventory: inventory, hosts: targets.hosts,
+                                                   sessions: try context.sessions(inventory), playbooks: targets.playbooks)
+            if json {
+                for status in statuses { context.out(jsonLine(HostLine(host: status.host, current: status.current, last: status.lastRun, error: status.error)) + "\n") }
+            } else {
+                context.out(HostRecords.table(statuses))
+            }
+            return statuses.allSatisfy(\.answered) ? ExitStatus.ok : ExitStatus.hostFailed
         }
         context.out(HistoryTable.render(runs))
         if runs.count < all.count {
@@ -50,6 +61,14 @@ public struct HistoryCommand: ContextCommand {
         }
         return 0
     }
+}
+
+/// One host's own record in `--json` output when there is no local history.
+struct HostLine: Encodable {
+    var host: String
+    var current: String?
+    var last: HostRun?
+    var error: String?
 }
 
 /// The history table for people.

@@ -71,6 +71,8 @@ public struct HostStatus: Sendable, Codable, Equatable {
     public var running: LockRecord?
     public var deployedAt: String?
     public var deployedBy: String?
+    /// The last run this host recorded (its own history), whoever ran it.
+    public var lastRun: HostRun?
 
     /// True when the host was never reached (connection, host key, authentication).
     public var unreachable: Bool = false
@@ -98,6 +100,7 @@ public struct HostStatus: Sendable, Codable, Equatable {
         running = LockRecord(json["lock"]?["host"], now: now)
         deployedAt = json["deployed_at"]?.text
         deployedBy = json["deployed_by"]?.text
+        lastRun = HostRun(json["last"])
         if !healthy {
             error = "health through nginx answered \(nginxStatus.map(String.init) ?? "nothing") (expected \(expectedStatus))"
                 + (current == nil ? "; no release deployed yet: fleet deploy" : "; see docs/runbooks/failed-health-check.md")
