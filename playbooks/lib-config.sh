@@ -4,12 +4,13 @@
 # --- fleet.conf ------------------------------------------------------------------------------------
 CFG_KEYS=" APP IMAGE ROOT_DIR STATE_DIR PORT_BLUE PORT_GREEN PORT_ENV UPSTREAM_FILE UPSTREAM_NAME \
 NGINX_CONF NGINX_URL HEALTH_PATH HEALTH_STATUS HEALTH_TIMEOUT HEALTH_INTERVAL DRAIN_SECONDS \
-KEEP_RELEASES TEXTFILE_DIR "
+KEEP_RELEASES TEXTFILE_DIR HEALTH_REQUEST_TIMEOUT STOP_TIMEOUT "
 
 # shellcheck disable=SC2034 # the CFG_ variables are read by the scripts that source this file
 cfg_defaults() {
   CFG_PORT_ENV=PORT CFG_NGINX_CONF="" CFG_NGINX_URL=http://127.0.0.1:80 CFG_HEALTH_PATH=/health
   CFG_HEALTH_STATUS=200 CFG_HEALTH_TIMEOUT=30 CFG_HEALTH_INTERVAL=1 CFG_DRAIN_SECONDS=2
+  CFG_HEALTH_REQUEST_TIMEOUT=3 CFG_STOP_TIMEOUT=30
   CFG_KEEP_RELEASES=5 CFG_TEXTFILE_DIR="" CFG_UPSTREAM_NAME=""
   CFG_APP="" CFG_IMAGE="" CFG_ROOT_DIR="" CFG_STATE_DIR="" CFG_PORT_BLUE="" CFG_PORT_GREEN=""
   CFG_UPSTREAM_FILE=""
@@ -63,10 +64,11 @@ cfg_validate() {
   cfg_match CFG_NGINX_URL '^https?://[^/]+$' "expected http(s)://HOST[:PORT] without a path"
   cfg_match CFG_HEALTH_PATH '^/[A-Za-z0-9._~/%?=&-]*$' "expected a path starting with /"
   cfg_match CFG_HEALTH_STATUS '^[1-5][0-9][0-9]$' "expected an HTTP status"
-  for v in CFG_HEALTH_TIMEOUT CFG_HEALTH_INTERVAL CFG_KEEP_RELEASES; do
+  for v in CFG_HEALTH_TIMEOUT CFG_HEALTH_INTERVAL CFG_KEEP_RELEASES CFG_HEALTH_REQUEST_TIMEOUT; do
     cfg_match "$v" '^[1-9][0-9]{0,4}$' "expected a positive whole number"
   done
   cfg_match CFG_DRAIN_SECONDS '^[0-9]{1,4}$' "expected a whole number of seconds"
+  cfg_match CFG_STOP_TIMEOUT '^[0-9]{1,4}$' "expected a whole number of seconds"
   ((CFG_KEEP_RELEASES >= 2)) || die 2 "$CONFIG_FILE: KEEP_RELEASES must be at least 2"
   res_str app "$CFG_APP"
 }

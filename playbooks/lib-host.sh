@@ -25,15 +25,26 @@ remove_container() { # remove_container NAME (quietly; fine when missing)
   docker rm -f "$1" >/dev/null 2>&1 || true
 }
 
-# start_container SLOT VERSION IMAGE ENVFILE: values reach docker only through --env-file.
+# container_args: the inventory's container options (ROOT_DIR/container.args, one docker run argument per
+# NUL-terminated entry, validated by fleet) into the array CONTAINER_ARGS; none when the file is missing.
+container_args() {
+  CONTAINER_ARGS=()
+  local f=$CFG_ROOT_DIR/container.args
+  [[ -f $f ]] || return 0
+  mapfile -d '' -t CONTAINER_ARGS <"$f"
+}
+
+# start_container SLOT VERSION IMAGE ENVFILE: values reach docker only through --env-file; the container
+# options as an argument array, never through a shell.
 start_container() {
   local slot=$1 version=$2 image=$3 envfile=$4 name port out
   name=$(container_name "$slot")
   port=$(slot_port "$slot")
+  container_args
   if ! out=$(docker run -d --name "$name" --restart unless-stopped --network host \
     --label "fleet.app=$CFG_APP" --label "fleet.slot=$slot" --label "fleet.version=$version" \
     --label "fleet.image=$image" --label "fleet.env=$(env_digest "$envfile")" \
-    --env-file "$envfile" -e "$CFG_PORT_ENV=$port" \
+    --env-file "$envfile" -e "$CFG_PORT_ENV=$port" "${CONTAINER_ARGS[@]}" \
     "$image:$version" 2>&1); then
     remove_container "$name"
     res_str container "$name"
@@ -46,7 +57,7 @@ HEALTH_LOG=()
 # probe URL: sets PROBE (status code, 000 when no answer) and PROBE_BODY (first 120 bytes).
 probe() {
   local out
-  out=$(curl -s --connect-timeout 1 --max-time 3 -w '\n%{http_code}' "$1" 2>/dev/null) || true
+  out=$(curl -s --connect-timeout 1 --max-time "$CFG_HEALTH_REQUEST_TIMEOUT" -w '\n%{http_code}' "$1" 2>/dev/null) || true
   PROBE=${out##*$'\n'}
   [[ $PROBE =~ ^[0-9]{3}$ ]] || PROBE=000
   PROBE_BODY=""

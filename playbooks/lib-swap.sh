@@ -98,7 +98,7 @@ recover() {
     # Left running by a killed run (a half-started release, or the old one not yet stopped).
     log "stopping $(container_name "$other"), which nginx does not serve"
     wait_port_idle "$(slot_port "$other")" 10
-    docker stop -t 10 "$(container_name "$other")" >/dev/null 2>&1 || true
+    docker stop -t "$CFG_STOP_TIMEOUT" "$(container_name "$other")" >/dev/null 2>&1 || true
   fi
 }
 
@@ -177,7 +177,7 @@ swap_release() {
     log "draining $old_name (${CFG_DRAIN_SECONDS}s, then until nginx holds no connection to it)"
     sleep "$CFG_DRAIN_SECONDS"
     wait_port_idle "$(slot_port "$old")" 30
-    docker stop -t 10 "$old_name" >/dev/null 2>&1 || log "docker stop $old_name failed; it is not served any more"
+    docker stop -t "$CFG_STOP_TIMEOUT" "$old_name" >/dev/null 2>&1 || log "docker stop $old_name failed; it is not served any more"
   fi
   t_stopped=$(now_ms)
   critical_end

@@ -31,7 +31,7 @@ import Testing
         let steps = try #require(rooted.stages.first?.hosts.first { $0.host == "h1" }?.steps)
         let install = try #require(steps.first)
         #expect(install.kind == .install)
-        #expect(install.files?.map(\.member) == ["0/deploy.sh", "0/lib.sh", "0/lock.sh", "1/fleet.conf"])
+        #expect(install.files?.map(\.member) == ["0/deploy.sh", "0/lib.sh", "0/lock.sh", "1/fleet.conf", "1/container.args"])
 
         let transport = RecordingTransport()
         let session = try await transport.connect(HostEntry(name: "h1", address: "", port: 0, user: ""), settings: inventory.ssh)
@@ -45,7 +45,7 @@ import Testing
         #expect(try permissions(h1 + "/bin/deploy.sh") == 0o755)
         #expect(try permissions(h1 + "/fleet.conf") == 0o644)
         #expect(try permissions(h1 + "/incoming") == 0o700)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: h1).sorted() == ["bin", "fleet.conf", "incoming"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: h1).sorted() == ["bin", "container.args", "fleet.conf", "incoming"])
     }
 
     func temporaryFolder() throws -> String {

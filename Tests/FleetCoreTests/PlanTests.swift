@@ -46,12 +46,13 @@ import Testing
         #expect(steps.first?.command == "set -e; umask 022; install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin; "
                 + "install -d -m 0700 /opt/fleet/shop/incoming; t=$(mktemp -d /opt/fleet/shop/.fleet-install.XXXXXX); "
                 + "trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\"; if " + lock + "; then :; else s=$?; exit \"$s\"; fi; "
-                + "mv -f \"$t\"/0/* /opt/fleet/shop/bin/; mv -f \"$t\"/1/fleet.conf /opt/fleet/shop/fleet.conf; "
+                + "mv -f \"$t\"/0/* /opt/fleet/shop/bin/; mv -f \"$t\"/1/* /opt/fleet/shop/; "
                 + "rm -rf \"$t\"; trap - EXIT")
         #expect(steps.first?.script == "lock")
         let installed = steps.first?.files ?? []
         #expect(installed.filter { $0.source.kind == .playbook }.map(\.path) == Self.playbooks.map { "/opt/fleet/shop/bin/" + $0 })
-        #expect(installed.last?.path == "/opt/fleet/shop/fleet.conf" && installed.last?.mode == "0644")
+        #expect(installed.suffix(2).map(\.path) == ["/opt/fleet/shop/fleet.conf", "/opt/fleet/shop/container.args"])
+        #expect(installed.suffix(2).allSatisfy { $0.mode == "0644" })
         // Two round trips: install and lock, then the env file on stdin and pre-flight.
         #expect(steps.count == 2)
         #expect(steps.last?.stdin?.kind == .envFile && steps.last?.stdin?.count == 3)

@@ -97,6 +97,8 @@ public struct HealthSettings: Sendable, Equatable {
     public var status: Int
     public var timeoutSeconds: Int
     public var intervalSeconds: Int
+    /// Seconds one health request may take (curl's --max-time on the host).
+    public var requestTimeoutSeconds = 3
 }
 
 /// Remote paths; may hold `{host}` (see `resolved(for:)`).
@@ -118,6 +120,8 @@ public struct ContainerSettings: Sendable, Equatable {
     public var portEnv: String
     /// The blue and the green slot ports.
     public var ports: [Int]
+    /// What else `docker run` is given.
+    public var options = ContainerOptions()
 }
 
 /// A command run inside the new image on the first targeted host (argv, no shell).

@@ -117,7 +117,7 @@ struct InventoryParser {
     }
 
     func parseHealth(_ top: YAMLSection) throws -> HealthSettings {
-        let s = try top.section("health", allowed: ["path", "status", "timeout", "interval"])
+        let s = try top.section("health", allowed: ["path", "status", "timeout", "interval", "request_timeout"])
         // The host scripts' grammar: ^/[A-Za-z0-9._~/%?=&-]*$
         let path = try s?.string("path", default: "/health") ?? "/health"
         guard path.hasPrefix("/"), path.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "._~/%?=&-".unicodeScalars.contains($0) }) else {
@@ -125,11 +125,12 @@ struct InventoryParser {
         }
         return HealthSettings(path: path, status: try s?.int("status", default: 200, range: 100...599) ?? 200,
                               timeoutSeconds: try s?.wholeSeconds("timeout", default: 30, minimum: 1) ?? 30,
-                              intervalSeconds: try s?.wholeSeconds("interval", default: 1, minimum: 1) ?? 1)
+                              intervalSeconds: try s?.wholeSeconds("interval", default: 1, minimum: 1) ?? 1,
+                              requestTimeoutSeconds: try s?.wholeSeconds("request_timeout", default: 3, minimum: 1, maximum: 300) ?? 3)
     }
 
     func parseContainer(_ top: YAMLSection) throws -> ContainerSettings {
-        let s = try top.section("container", allowed: ["port_env", "ports"])
+        let s = try top.section("container", allowed: ["port_env", "ports"] + ContainerOptionsParser.keys)
         let portEnv = try s?.string("port_env", default: "PORT") ?? "PORT"
         guard Validation.isVariableName(portEnv) else {
             throw top.error(s?.value("port_env"), "'container.port_env' must be a variable name like PORT, found '\(YAMLSection.printable(portEnv))'")
@@ -142,7 +143,7 @@ struct InventoryParser {
             ports = try seq.map { try s.int($0, "ports", range: 1...65535) }
             guard ports[0] != ports[1] else { throw s.error(node, "'container.ports' must be two different ports, found \(ports[0]) twice") }
         }
-        return ContainerSettings(portEnv: portEnv, ports: ports)
+        return ContainerSettings(portEnv: portEnv, ports: ports, options: try ContainerOptionsParser.parse(s))
     }
 
     func parseEnvFile(_ top: YAMLSection) throws -> EnvFile? {

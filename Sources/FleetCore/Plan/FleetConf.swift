@@ -19,6 +19,8 @@ public enum FleetConf {
             ("HEALTH_STATUS", String(inventory.health.status)),
             ("HEALTH_TIMEOUT", String(inventory.health.timeoutSeconds)),
             ("HEALTH_INTERVAL", String(inventory.health.intervalSeconds)),
+            ("HEALTH_REQUEST_TIMEOUT", String(inventory.health.requestTimeoutSeconds)),
+            ("STOP_TIMEOUT", String(inventory.container.options.stopTimeoutSeconds)),
             ("DRAIN_SECONDS", String(inventory.drainSeconds)),
             ("KEEP_RELEASES", String(inventory.keepReleases)),
             ("TEXTFILE_DIR", sub(inventory.metrics.textfileDir)),

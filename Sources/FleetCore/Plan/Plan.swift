@@ -30,6 +30,18 @@ public struct Plan: Sendable, Equatable, Codable {
     public var onFailure: [HostSteps]
     /// Steps per host run always at the end (release the lock).
     public var finally: [HostSteps]
+    /// How long one host's swap may take at most, and of what.
+    public var hostTime: HostTime?
+}
+
+/// The most one host's swap may take: the health wait (the new container, then through nginx), the drain, the
+/// old container's stop before SIGKILL, and room for docker; the swap step's timeout.
+public struct HostTime: Sendable, Equatable, Codable {
+    public var health: Int
+    public var drain: Int
+    public var stop: Int
+    public var docker: Int
+    public var total: Int { health * 2 + drain + stop + docker }
 }
 
 public enum PlanCommand: String, Sendable, Equatable, Codable {
@@ -191,7 +203,7 @@ public struct InstallFile: Sendable, Equatable, Codable {
 /// What an upload sends. `playbook`: the file `localPath` (named `name`); `inline`: `content`, shown in full;
 /// `envFile`: the inventory's env file (`Inventory.envFile.contents`), shown only as `keys` and `count`
 /// (no env file: `localPath` nil, an empty file is uploaded).
-public struct UploadSource: Sendable, Equatable, Codable {
+public struct UploadSource: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
         case playbook, inline, envFile = "env_file"
     }

@@ -85,7 +85,8 @@ public enum PlanBuilder {
                 ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
                                                   origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
             stages: stages, onFailure: undo,
-            finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) })
+            finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) },
+            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv))
     }
 
     /// Arguments that go on command lines: refused when unsafe, even though they are quoted.

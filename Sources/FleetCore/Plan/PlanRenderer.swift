@@ -63,6 +63,10 @@ public enum PlanRenderer {
         let spec = "[" + p.batch.map(\.description).joined(separator: ", ") + "]"
         rows.append(("batches", "\(spec) -> \(p.batchSizes.map(String.init).joined(separator: ", ")) (up to \(p.parallel) hosts in flight)"))
         rows.append(("pause", p.pauseMs > 0 ? "\(formatMs(p.pauseMs)) between batches" : "none"))
+        if let limits = plan.hostTime {
+            rows.append(("per host", "the swap takes at most \(limits.total)s (health wait \(limits.health)s twice, drain \(limits.drain)s, "
+                + "stop \(limits.stop)s before SIGKILL, docker \(limits.docker)s)"))
+        }
         let halt = "halt after the running batch once more than \(p.maxFailures) host\(p.maxFailures == 1 ? "" : "s") failed"
         if plan.command == .deploy {
             rows.append(("on failure", halt + (p.rollbackOnFailure
@@ -81,24 +85,29 @@ public enum PlanRenderer {
         for (k, v) in rows { out.line("  \(k.padded(11)) \(v)") }
     }
 
-    /// Inline uploads (fleet.conf) shown once per distinct content, with the hosts that get it.
+    /// Inline files (fleet.conf, container.args) shown once per distinct content, with the hosts that get it.
     static func files(_ plan: Plan, _ out: inout TextOut) {
-        var order: [String] = []
-        var hostsByContent: [String: [String]] = [:]
+        var order: [UploadSource] = []
+        var hostsBySource: [UploadSource: [String]] = [:]
         for stage in plan.stages where stage.kind == .preflight {
             for hs in stage.hosts {
-                let sources = hs.steps.flatMap { $0.files?.map(\.source) ?? [] }
-                for source in sources where source.kind == .inline {
-                    let content = source.content ?? ""
-                    if hostsByContent[content] == nil { order.append(content) }
-                    hostsByContent[content, default: []].append(hs.host)
+                for file in hs.steps.flatMap({ $0.files ?? [] }) where file.source.kind == .inline {
+                    if hostsBySource[file.source] == nil { order.append(file.source) }
+                    hostsBySource[file.source, default: []].append(hs.host)
                 }
             }
         }
-        for content in order {
-            let hosts = hostsByContent[content] ?? []
+        for source in order {
+            let hosts = hostsBySource[source] ?? []
+            let content = source.content ?? ""
             out.line("")
-            out.line("fleet.conf for \(hosts.count == plan.hosts.count ? "every host" : hosts.joined(separator: ", ")):")
+            out.line("\(source.name) for \(hosts.count == plan.hosts.count ? "every host" : hosts.joined(separator: ", ")):")
+            if source.name == "container.args" {
+                // NUL-separated arguments: shown as the words docker run is given.
+                let words = content.split(separator: "\0").map(String.init)
+                out.line("    docker run ... " + ShellWords.join(words))
+                continue
+            }
             for line in content.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { out.line("    \(line)") }
         }
     }

@@ -18,8 +18,15 @@ struct StepFactory {
         .run(ShellWords.join([script(h, name + ".sh"), "--config", conf(h)] + args), script: name, purpose: purpose, timeoutSeconds: timeout)
     }
 
-    /// Long enough for a health wait, the switch and the drain, with room for docker.
-    var switchTimeout: Int { inv.health.timeoutSeconds * 2 + inv.drainSeconds + 120 }
+    /// Long enough for a health wait (twice: the new container, then through nginx), the drain and the old
+    /// container's stop, with room for docker.
+    var switchTimeout: Int { Self.switchTimeout(inv) }
+
+    static func switchTimeout(_ inv: Inventory) -> Int { hostTime(inv).total }
+
+    static func hostTime(_ inv: Inventory) -> HostTime {
+        HostTime(health: inv.health.timeoutSeconds, drain: inv.drainSeconds, stop: inv.container.options.stopTimeoutSeconds, docker: 90)
+    }
 
     func preflight(_ h: HostEntry) -> [Step] {
         // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
@@ -61,6 +68,8 @@ struct StepFactory {
         }
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
                                  path: root + "/fleet.conf", mode: "0644", member: "1/fleet.conf"))
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.container.options.argumentsFile),
+                                 path: root + "/container.args", mode: "0644", member: "1/container.args"))
         let q = ShellWords.quote
         var command = "set -e; umask 022; install -d -m 0755 \(q(root)) \(q(root + "/bin")); install -d -m 0700 \(q(root + "/incoming")); "
         command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))); trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\""
@@ -69,7 +78,7 @@ struct StepFactory {
             command += "; if \(call); then :; else s=$?; exit \"$s\"; fi"
         }
         if place {
-            command += "; mv -f \"$t\"/0/* \(q(root + "/bin/")); mv -f \"$t\"/1/fleet.conf \(q(root + "/fleet.conf"))"
+            command += "; mv -f \"$t\"/0/* \(q(root + "/bin/")); mv -f \"$t\"/1/* \(q(root + "/"))"
         }
         command += "; rm -rf \"$t\"; trap - EXIT"
         let did = place ? "install the host scripts and fleet.conf" : "unpack the host scripts and fleet.conf into a fresh folder"
