@@ -44,6 +44,28 @@ struct LockCommandTests {
             #expect(table.out.contains("alice@laptop") && table.out.contains("4242") && table.out.contains("run-42"), "\(table.out)")
             #expect(table.err.contains("2 host(s) locked") && table.err.contains("fleet lock release"), "\(table.err)")
 
+            // A deploy still running on web2 (its deploy.sh holds the host lock): the lock is not stale, so the
+            // release refuses everywhere and releases nothing, naming that run.
+            let running = Process()
+            running.executableURL = URL(fileURLWithPath: "/bin/bash")
+            running.arguments = ["-c", "exec -a deploy.sh sleep 120"]
+            try running.run()
+            defer { running.terminate() }
+            let holder = "\(lab.dir)/web2/state/host.holder"
+            try "who=bob@ci\npid=\(running.processIdentifier)\ncommand=deploy\nversion=v3\nrun_id=run-77\nstarted_at=2026-11-29T10:00:00Z\n"
+                .write(toFile: holder, atomically: true, encoding: .utf8)
+            let busy = Captured()
+            #expect(try await LockRelease.parse(["--inventory", lab.inventoryPath])
+                .run(context: busy.context(environment: LabApp.environment)) == ExitStatus.lockHeld, "\(busy.out)\(busy.err)")
+            #expect(busy.err.contains("web2: a bob@ci (pid \(running.processIdentifier), deploy v3, run run-77)"), "\(busy.err)")
+            #expect(busy.err.contains("nothing was released") && busy.err.contains("--force run-77"), "\(busy.err)")
+            let still = Captured()
+            _ = try await LockStatus.parse(["--inventory", lab.inventoryPath, "--json"]).run(context: still.context(environment: LabApp.environment))
+            #expect(byHost(still.out).values.allSatisfy { ($0["lock"] as? [String: Any])?["run_id"] as? String == "run-42" }, "\(still.out)")
+            running.terminate()
+            running.waitUntilExit()
+            try FileManager.default.removeItem(atPath: holder)
+
             let release = Captured()
             #expect(try await LockRelease.parse(["--inventory", lab.inventoryPath, "--hosts", "web1"])
                 .run(context: release.context(environment: LabApp.environment)) == 0)

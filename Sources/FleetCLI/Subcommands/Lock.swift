@@ -68,8 +68,10 @@ public struct LockRelease: ContextCommand {
         abstract: "Remove a stale fleet lock from the hosts, saying whose it was.",
         discussion: """
             Only for a lock whose holder is gone (killed, a vanished CI runner): releasing the lock of a running \
-            deploy lets a second one start. Exit status: 0 when every host is now unlocked, 1 when a host could \
-            not be reached or refused, 2 for a usage or inventory error.
+            deploy lets a second one start. Every host is read first: while a deploy or rollback still runs on \
+            any of them, nothing is released (exit 3, naming the run), unless --force names that run. Exit \
+            status: 0 when every host is now unlocked, 1 when a host could not be reached or refused, 2 for a \
+            usage or inventory error, 3 when a run is alive.
             """
     )
 
@@ -79,10 +81,25 @@ public struct LockRelease: ContextCommand {
     @Flag(help: "Print one JSON object per host: host, lock (the record removed, or null), error.")
     public var json = false
 
+    @Option(name: .customLong("force"), help: "Release even though this run (its run id) still runs on some host; those hosts still refuse.")
+    public var forceRun: String?
+
     public init() {}
 
     public func perform(context: CommandContext) async throws -> Int32 {
         let setup = try LockSetup(inventory, selection, context)
+        // A run alive on any host: release nothing (its other hosts' locks are not stale either).
+        let busy = try await setup.each("lock.sh", ["status"], context) { output, now in LockRecord(output.json?["busy"], now: now) }
+        let alive = zip(setup.hosts, busy).compactMap { host, result -> (String, LockRecord)? in
+            guard case .success(let record?) = result, record.runId != forceRun || forceRun == nil else { return nil }
+            return (host.name, record)
+        }
+        if !alive.isEmpty {
+            for (host, record) in alive { context.err("\(host): a \(record.summary) is running there now\n") }
+            context.err("error: nothing was released: the lock is not stale while that run is alive; wait for it to end, "
+                + "or, if you are sure, name it: fleet lock release --force \(alive[0].1.runId ?? "RUN_ID") ...\n")
+            return ExitStatus.lockHeld
+        }
         let results = try await setup.each("lock.sh", ["release", "--force"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }

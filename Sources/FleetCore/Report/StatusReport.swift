@@ -73,6 +73,9 @@ public struct HostStatus: Sendable, Codable, Equatable {
     public var deployedBy: String?
     /// The last run this host recorded (its own history), whoever ran it.
     public var lastRun: HostRun?
+    /// Why what nginx points at disagrees with the recorded current release (a run cut short after its switch);
+    /// nil when they agree. The next deploy or rollback repairs it.
+    public var inconsistency: String?
 
     /// True when the host was never reached (connection, host key, authentication).
     public var unreachable: Bool = false
@@ -101,7 +104,13 @@ public struct HostStatus: Sendable, Codable, Equatable {
         deployedAt = json["deployed_at"]?.text
         deployedBy = json["deployed_by"]?.text
         lastRun = HostRun(json["last"])
-        if !healthy {
+        if json["consistent"]?.bool == false {
+            inconsistency = json["inconsistency"]?.text ?? "nginx and the recorded current release disagree"
+        }
+        if let inconsistency {
+            healthy = false
+            error = "NGINX AND CURRENT DISAGREE: \(inconsistency); see docs/runbooks/host-disagrees.md"
+        } else if !healthy {
             error = "health through nginx answered \(nginxStatus.map(String.init) ?? "nothing") (expected \(expectedStatus))"
                 + (current == nil ? "; no release deployed yet: fleet deploy" : "; see docs/runbooks/failed-health-check.md")
         }
@@ -154,7 +163,8 @@ extension HostStatus {
             guard s.answered else {
                 return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", StatusFormat.oneLine(s.error ?? "")]
             }
-            let health = s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
+            let health = s.inconsistency != nil ? "DISAGREES (nginx vs current)"
+                : s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
             var lock = s.lock.map { "held by " + $0.summary } ?? "-"
             if let running = s.running { lock += "; running: " + running.summary }
             var last = s.deployedAt ?? "-"
