@@ -11,7 +11,7 @@ public struct FleetCommand: AsyncParsableCommand {
             3 lock held; 4 pre-flight failed (nothing changed); 130 interrupted.
             """,
         version: FleetVersion.current,
-        subcommands: [PlanCommand.self, Deploy.self, Rollback.self, Exec.self, Status.self, Verify.self, Lock.self, HistoryCommand.self, Setup.self, Init.self]
+        subcommands: [PlanCommand.self, Deploy.self, Rollback.self, Exec.self, Logs.self, Status.self, Verify.self, Lock.self, HistoryCommand.self, Setup.self, Init.self]
     )
 
     public init() {}

@@ -43,9 +43,9 @@ import Testing
         // The lock is taken from the unpacked copy; only then do the files move into place (a refused run changes
         // nothing another run uses).
         let lock = "\"$t\"/0/lock.sh --config \"$t\"/1/fleet.conf acquire --run-id 20261127T103000Z-4242 --who alice@laptop --pid 4242 --command deploy --version v1.4.2"
-        #expect(steps.first?.command == "set -e; umask 022; install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin; "
-                + "install -d -m 0700 /opt/fleet/shop/incoming; t=$(mktemp -d /opt/fleet/shop/.fleet-install.XXXXXX); "
-                + "trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\"; if " + lock + "; then :; else s=$?; exit \"$s\"; fi; "
+        #expect(steps.first?.command == "set -e; umask 022; { install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin && "
+                + "install -d -m 0700 /opt/fleet/shop/incoming && t=$(mktemp -d /opt/fleet/shop/.fleet-install.XXXXXX) && "
+                + "trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit 97; if " + lock + "; then :; else s=$?; exit \"$s\"; fi; "
                 + "mv -f \"$t\"/0/* /opt/fleet/shop/bin/; mv -f \"$t\"/1/* /opt/fleet/shop/; "
                 + "rm -rf \"$t\"; trap - EXIT")
         #expect(steps.first?.script == "lock")

@@ -25,6 +25,12 @@ public struct Exec: ContextCommand {
     @Flag(help: "Print one JSON object per host: host, exit_status, signal, stdout, stderr, duration_ms, error.")
     public var json = false
 
+    @Flag(help: "Run the command inside each host's current container (docker exec, not interactive), as argv words.")
+    public var container = false
+
+    @Option(help: "With --container: the process whose container (web, the app's one process today).")
+    public var process = "web"
+
     @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
     public var command: [String] = []
 
@@ -35,6 +41,7 @@ public struct Exec: ContextCommand {
         if words.isEmpty { throw ValidationError("Give the command after --, for example: fleet exec --env production -- uptime") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }
+        if process != "web" { throw ValidationError("--process \(process): this inventory has one process, web") }
     }
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
@@ -42,9 +49,14 @@ public struct Exec: ContextCommand {
     public func perform(context: CommandContext) async throws -> Int32 {
         let targets = try inventory.targets(selection, context)
         let (inventory, hosts) = (targets.inventory, targets.hosts)
-        // One word runs as the user typed it (a shell line); several words are quoted one by one.
+        // One word runs as the user typed it (a shell line); several words are quoted one by one. In the container,
+        // the words are docker exec's argv (no shell).
         let line = words.count == 1 ? words[0] : ShellWords.join(words)
-        let runner = ExecRunner(sessions: try context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
+        var runner = ExecRunner(sessions: try context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
+        if container {
+            let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment, executable: context.executable)
+            runner.script = (HostScripts(inventory: inventory, playbooks: playbooks), ["exec", "--"] + words)
+        }
         let json = self.json
         let color = context.useColor
         let results = await runner.run(line, on: hosts) { result in

@@ -20,6 +20,9 @@ public struct ExecResult: Sendable, Equatable {
 public struct ExecRunner: Sendable {
     public var sessions: Sessions
     public var timeout: Duration?
+    /// Instead of the command line: this host script with these arguments, from a fresh copy of the scripts
+    /// (`exec --container` runs `container.sh exec -- CMD...`).
+    public var script: (scripts: HostScripts, args: [String])?
 
     public init(sessions: Sessions, timeout: Duration? = nil) {
         self.sessions = sessions
@@ -29,6 +32,7 @@ public struct ExecRunner: Sendable {
     public func run(_ command: String, on hosts: [HostEntry],
                     onResult: (@Sendable (ExecResult) -> Void)? = nil) async -> [ExecResult] {
         let timeout = self.timeout
+        let script = self.script
         let done = Done()
         _ = await sessions.each(hosts, onDone: { (outcome: Result<ExecResult, HostFailure>, elapsed: Duration) in
             let result: ExecResult
@@ -42,10 +46,17 @@ public struct ExecRunner: Sendable {
             onResult?(result)
         }) { host, session in
             let began = ContinuousClock.now
+            let ms = { Int((ContinuousClock.now - began) / .milliseconds(1)) }
+            if let script {
+                let output = try await script.scripts.installAndRun("container.sh", script.args, on: session, timeout: timeout ?? .seconds(3600))
+                // A refusal of the script (no release, container not running) is its JSON error, not the command's.
+                let error = output.json?["error"]?.text.map { "\(host.name): \($0)" }
+                return ExecResult(host: host.name, exitStatus: output.exitStatus, signal: output.signal, stdout: error == nil ? output.stdout : "",
+                                  stderr: output.stderr, durationMs: ms(), error: error, unreachable: false)
+            }
             let output = try await session.run(command, timeout: timeout, stdin: [], onLine: nil)
             return ExecResult(host: host.name, exitStatus: output.exitStatus, signal: output.exitSignal,
-                              stdout: output.stdoutText, stderr: output.stderrText,
-                              durationMs: Int((ContinuousClock.now - began) / .milliseconds(1)), error: nil, unreachable: false)
+                              stdout: output.stdoutText, stderr: output.stderrText, durationMs: ms(), error: nil, unreachable: false)
         }
         return done.inOrder(hosts)
     }

@@ -133,24 +133,27 @@ public struct HostScripts: Sendable {
     /// Runs one script from a fresh copy of the scripts and `fleet.conf` (sent in the same round trip, removed
     /// after): a read-only command never changes the files a running deploy uses. Throws only when the command
     /// could not run at all (connection lost, timeout, no room to unpack).
+    /// `onLine` sees the script's output lines as they arrive (`timeout` nil: no limit, e.g. logs followed until
+    /// the caller cancels).
     public func installAndRun(_ script: String, _ args: [String], on session: any HostSession,
-                              timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
-        let seconds = Int((timeout ?? .seconds(120)) / .seconds(1))
-        return try await send(StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
-                                                         host: session.hostName, run: script, args, purpose: "",
-                                                         timeout: seconds, place: false), on: session)
+                              timeout: Duration? = .seconds(120), onLine: LineHandler? = nil) async throws -> HostScriptOutput {
+        var step = StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
+                                              host: session.hostName, run: script, args, purpose: "",
+                                              timeout: Int((timeout ?? .seconds(120)) / .seconds(1)), place: false)
+        if timeout == nil { step.timeoutSeconds = nil }
+        return try await send(step, on: session, onLine: onLine)
     }
 
     /// Sends an install step and reads what its script said; the step's own failures (a script's non-zero exit)
     /// are the output's, not thrown.
-    private func send(_ step: Step, on session: any HostSession) async throws -> HostScriptOutput {
+    private func send(_ step: Step, on session: any HostSession, onLine: LineHandler? = nil) async throws -> HostScriptOutput {
         let host = session.hostName
         let files = UploadFiles(playbooks: Dictionary(uniqueKeysWithValues: playbooks.files.map { (playbooks.dir + "/" + $0.name, $0.bytes) }),
                                 env: [])
         let stream = try files.stream(for: step)
         let result: CommandResult
         do {
-            result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: stream, onLine: nil)
+            result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: stream, onLine: onLine)
         } catch {
             throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(HostFailure(host: host, error: error, unreachable: nil).message)",
                               unreachable: HostFailure(host: host, error: error, unreachable: nil).unreachable)
@@ -158,8 +161,8 @@ public struct HostScripts: Sendable {
         let output = HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
                                       json: JSONValue.resultLine(in: result.stdoutText),
                                       stdout: result.stdoutText, stderr: result.stderrText)
-        // No result line and a failure: the folders or the unpacking, not the script.
-        if !output.succeeded && output.json == nil {
+        // The folders or the unpacking, not the script.
+        if output.exitStatus == StepFactory.installFailed && output.json == nil {
             let why = result.stderrText.split(separator: "\n").last.map(String.init) ?? "exit \(result.exitStatus)"
             throw HostFailure(host: host, message:
                 "cannot install the host scripts in \(root(host)) as \(inventory.ssh.user): \(why); run `fleet setup --env \(inventory.environment) --hosts \(host)` as root, or grant that user write access")

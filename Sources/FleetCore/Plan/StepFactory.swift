@@ -59,6 +59,9 @@ struct StepFactory {
     /// changes before it is held, so a refused deploy leaves the running one's scripts and fleet.conf alone) are
     /// the files renamed into place, each whole; without, the copy is removed (read-only commands: status, lock).
     /// The step's exit status and last stdout line are the script's.
+    /// The exit status of an install step whose folders or unpacking failed.
+    static let installFailed: Int32 = 97
+
     static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String,
                                run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool) -> Step {
         let root = inventory.rootDir(for: host)
@@ -71,8 +74,9 @@ struct StepFactory {
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.container.options.argumentsFile),
                                  path: root + "/container.args", mode: "0644", member: "1/container.args"))
         let q = ShellWords.quote
-        var command = "set -e; umask 022; install -d -m 0755 \(q(root)) \(q(root + "/bin")); install -d -m 0700 \(q(root + "/incoming")); "
-        command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))); trap 'rm -rf \"$t\"' EXIT; tar -x -o -f - -C \"$t\""
+        // Exit 97 (no script uses it) says the folders or the unpacking failed, not the script.
+        var command = "set -e; umask 022; { install -d -m 0755 \(q(root)) \(q(root + "/bin")) && install -d -m 0700 \(q(root + "/incoming")) && "
+        command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))) && trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit \(Self.installFailed)"
         if let script {
             let call = "\"$t\"/0/\(q(script)) --config \"$t\"/1/fleet.conf" + args.map { " " + q($0) }.joined()
             command += "; if \(call); then :; else s=$?; exit \"$s\"; fi"

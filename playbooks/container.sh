@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# fleet container: the app's current container on this host (the slot `current` names): its logs, or one
+# command run inside it with docker exec (not interactive).
+# usage: container.sh --config FILE logs [--lines N] [--since DURATION] [--follow]
+#        container.sh --config FILE exec -- CMD [ARG...]
+# On success the output is docker's own (the app's stdout and stderr, or the command's, and its exit status);
+# a refusal prints the usual JSON result line (exit 2 usage, 15 no release on this host, 16 its container
+# is not running).
+set -euo pipefail
+SCRIPT_NAME=container
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=lib.sh
+. "$HERE/lib.sh"
+install_traps
+
+CONFIG="" LINES="" SINCE="" FOLLOW=0
+parse_args "--config=CONFIG --lines=LINES --since=SINCE --follow:FOLLOW -- @" \
+  "container.sh --config FILE logs [--lines N] [--since DURATION] [--follow] | exec -- CMD [ARG...]" "$@"
+((${#ARGS[@]} >= 1)) || die 2 "missing action: logs or exec"
+ACTION=${ARGS[0]}
+[[ -z $LINES || $LINES =~ ^[0-9]{1,7}$ ]] || die 2 "--lines '$LINES': expected a whole number"
+[[ -z $SINCE || $SINCE =~ ^[0-9]{1,6}[smhd]$ ]] || die 2 "--since '$SINCE': expected a duration like 10m, 2h or 1d"
+
+slot=$(kv_get "$(state_path current)" SLOT)
+[[ -n $slot ]] || die 15 "no release of $CFG_APP is deployed on this host (fleet deploy first)"
+name=$(container_name "$slot")
+state=$(ctr_state "$name")
+[[ $state == running ]] || die 16 "$name (the current release's container) is $state, not running; fleet status says more"
+
+case $ACTION in
+  logs)
+    ((${#ARGS[@]} == 1)) || die 2 "logs takes no words, only --lines, --since and --follow"
+    opts=(--tail "${LINES:-100}")
+    [[ -z $SINCE ]] || opts+=(--since "$SINCE")
+    ((FOLLOW == 0)) || opts+=(--follow)
+    trap - EXIT
+    exec docker logs "${opts[@]}" "$name"
+    ;;
+  exec)
+    ((${#ARGS[@]} >= 2)) || die 2 "exec needs a command after --"
+    trap - EXIT
+    exec docker exec "$name" "${ARGS[@]:1}"
+    ;;
+  *) die 2 "unknown action '$ACTION' (logs or exec)" ;;
+esac
