@@ -38,6 +38,37 @@ struct EngineLimitsTests {
         #expect(ContinuousClock.now - started < .seconds(5))
     }
 
+    /// An env file with CRLF line ends or a NUL byte: exit 2 naming the file and line, the value shown nowhere,
+    /// no host contacted (the hosts here refuse connections, and nothing even tries).
+    @Test func aBadEnvFileIsExitTwoAndItsValueIsShownNowhere() async throws {
+        for (body, words) in [("TOKEN=s3cr3t-crlf-\(getpid())\r\nA=1\r\n", "carriage return"), ("A=1\nTOKEN=s3cr3t-nul-\(getpid())\0x\n", "NUL")] {
+            let path = try writeInventory(labInventory(hosts: "  web1: {address: 127.0.0.1, port: 1}") + "\nenv_file: app.env\n")
+            let env = (path as NSString).deletingLastPathComponent + "/app.env"
+            try body.write(toFile: env, atomically: true, encoding: .utf8)
+            let captured = Captured()
+            let code = try await Deploy.parse(["--inventory", path, "v2"])
+                .run(context: captured.context(environment: ["FLEET_PLAYBOOKS": E2E.repo + "/playbooks"]))
+            #expect(code == ExitStatus.usage, "\(captured.err)")
+            #expect(captured.err.contains(env) && captured.err.contains(words), "\(captured.err)")
+            #expect(!captured.err.contains("s3cr3t") && !captured.out.contains("s3cr3t"))
+        }
+    }
+
+    /// A changed host key is a host the probe cannot vouch for: exit 4, named as a changed key.
+    @Test func probeWithAChangedHostKeyExitsFour() async throws {
+        let known = NSTemporaryDirectory() + "fleet-known-\(UInt32.random(in: 0...UInt32.max))"
+        // web2's ed25519 key written down for web1's address: web1's real key no longer matches.
+        let lines = try String(contentsOfFile: Lab.dir + "/known_hosts", encoding: .utf8).split(separator: "\n")
+        let web2 = try #require(lines.first { $0.hasPrefix("10.77.0.12 ") })
+        try (web2.replacingOccurrences(of: "10.77.0.12 ", with: "10.77.0.11 ") + "\n").write(toFile: known, atomically: true, encoding: .utf8)
+        let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11", knownHosts: known))
+        let captured = Captured()
+        let code = try await PlanCommand.parse(["--inventory", path, "--probe", "v2"])
+            .run(context: captured.context(environment: ["FLEET_PLAYBOOKS": E2E.repo + "/playbooks"]))
+        #expect(code == ExitStatus.preflight, "\(captured.err)")
+        #expect(captured.err.contains("HOST KEY CHANGED") && captured.err.contains("probe: 0 reachable, 1 unreachable"), "\(captured.err)")
+    }
+
     /// `plan --probe` against hosts that refuse the connection: the plan, then a summary, and exit 4 (what
     /// deploy's pre-flight would do), so a CI gate on it can fail.
     @Test func probeOfUnreachableHostsExitsFourWithASummary() async throws {
