@@ -48,16 +48,21 @@ struct HostsParser {
             throw section.error(section.keyNode(name), "host '\(name)' has no address; write '\(name): 10.0.0.11' or '\(name): {address: 10.0.0.11}'")
         }
         if case .scalar = value {
-            let address = try section.scalarText(value, name, expected: "an address")
+            let (address, port) = Self.endpoint(try section.scalarText(value, name, expected: "an address"))
             try checkAddress(address, value, section, name)
-            return HostEntry(name: name, address: address, port: ssh.port, user: ssh.user, tags: [])
+            return HostEntry(name: name, address: address, port: try Self.port(port, value, section, name) ?? ssh.port,
+                             user: ssh.user, tags: [])
         }
         let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags"])
         guard h.value("address") != nil else {
             throw h.error(value, "host '\(name)' has no 'address'; add address: 10.0.0.11")
         }
-        let address = try h.string("address", default: "")
+        let (address, inline) = Self.endpoint(try h.string("address", default: ""))
         try checkAddress(address, h.value("address"), h, name)
+        if let inline = try Self.port(inline, h.value("address"), h, name), h.value("port") != nil,
+           try h.int("port", default: inline, range: 1...65535) != inline {
+            throw h.error(h.value("port"), "host '\(name)' names port \(inline) in its address and another in 'port'; keep one")
+        }
         let user = try h.string("user", default: ssh.user)
         guard Self.isUser(user) else {
             throw h.error(h.value("user"), "'hosts.\(name).user' must be a login name (letters, digits, '.', '_', '-'), found '\(YAMLSection.printable(user))'")
@@ -69,8 +74,31 @@ struct HostsParser {
             }
             if !tags.contains(tag) { tags.append(tag) }
         }
-        return HostEntry(name: name, address: address, port: try h.int("port", default: ssh.port, range: 1...65535),
-                         user: user, tags: tags)
+        let port = try Self.port(inline, h.value("address"), h, name) ?? h.int("port", default: ssh.port, range: 1...65535)
+        return HostEntry(name: name, address: address, port: port, user: user, tags: tags)
+    }
+
+    /// `[ADDRESS]:PORT` (IPv6 or any), `[ADDRESS]`, `NAME:PORT` or `10.0.0.1:PORT` (one colon), or a bare address
+    /// (`::1`, `fe80::1%eth0`, a name): the address and the port written with it, if any.
+    static func endpoint(_ text: String) -> (address: String, port: String?) {
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            let inner = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            if rest.isEmpty { return (inner, nil) }
+            if rest.hasPrefix(":") { return (inner, String(rest.dropFirst())) }
+            return (text, nil)
+        }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        if parts.count == 2 { return (String(parts[0]), String(parts[1])) }
+        return (text, nil)
+    }
+
+    static func port(_ text: String?, _ node: Node?, _ s: YAMLSection, _ name: String) throws -> Int? {
+        guard let text else { return nil }
+        guard let port = Int(text), (1...65535).contains(port), text.allSatisfy(\.isASCII) else {
+            throw s.error(node, "the port '\(YAMLSection.printable(text))' in the address of host '\(name)' must be 1 to 65535, as in [::1]:2222 or 10.0.0.1:2222")
+        }
+        return port
     }
 
     func checkAddress(_ address: String, _ node: Node?, _ s: YAMLSection, _ name: String) throws {
