@@ -139,7 +139,8 @@ struct ConnectionTests {
         let socket = Lab.temp("agent-\(UInt32.random(in: 0...UInt32.max)).sock")
         let pid = try shell("eval \"$(ssh-agent -a '\(socket)' -s)\" >/dev/null && SSH_AUTH_SOCK='\(socket)' ssh-add -q '\(Lab.key("ed25519"))' && echo $SSH_AGENT_PID")
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        defer { _ = try? shell("kill \(pid)") }
+        // KILL: the agent inherits the test runner's blocked signals, so a TERM would never reach it.
+        defer { _ = try? shell("kill -KILL \(pid)") }
         var options = Lab.options()
         options.identityFiles = []
         options.agentSocket = socket
