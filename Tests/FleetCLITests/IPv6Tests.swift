@@ -18,7 +18,7 @@ struct IPv6Tests {
         let pidFile = folder + "/sshd.pid"
         let start = runShell("/usr/sbin/sshd -f \(light)/sshd_config -o 'ListenAddress=[::1]:2299' -o PidFile=\(pidFile) -E \(folder)/sshd.log")
         try #require(start.status == 0, "sshd on [::1]:2299 did not start: \(start.output)")
-        defer { _ = runShell("kill $(cat \(pidFile)) 2>/dev/null") }
+        defer { _ = runShell("kill -KILL $(cat \(pidFile)) 2>/dev/null") }  // KILL: it inherits the runner's blocked signals
         for form in ["v6: \"[::1]:2299\"", "v6: {address: \"::1\", port: 2299}"] {
             let path = try writeInventory(labInventory(hosts: "  " + form, knownHosts: folder + "/known_hosts"))
             let captured = Captured()
