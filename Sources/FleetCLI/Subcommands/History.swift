@@ -45,9 +45,10 @@ public struct HistoryCommand: ContextCommand {
         guard !recorded.isEmpty else {
             // An ephemeral CI runner: what the hosts themselves recorded.
             context.err("no runs recorded here (\(folder)); reading the hosts' own records\n")
-            let targets = try self.inventory.scriptTargets(HostSelectionOptions(), context)
-            let statuses = await StatusReader.read(inventory: inventory, hosts: targets.hosts,
-                                                   sessions: try context.sessions(inventory), playbooks: targets.playbooks)
+            let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment,
+                                               executable: context.executable)
+            let statuses = await StatusReader.read(inventory: inventory, hosts: inventory.hosts,
+                                                   sessions: try context.sessions(inventory), playbooks: playbooks)
             if json {
                 for status in statuses { context.out(jsonLine(HostLine(host: status.host, current: status.current, last: status.lastRun, error: status.error)) + "\n") }
             } else {
