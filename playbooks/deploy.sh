@@ -41,9 +41,11 @@ fi
 use_pulled_image "$CFG_IMAGE" "$VERSION" pull
 
 # The uploaded env file moves into the release folder; it becomes the release's env on success.
-mkdir -p -- "$REL_DIR"
 ATTEMPT_ENV=$REL_DIR/env.attempt.$$
-mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"
+if ! err=$({ mkdir -p -- "$REL_DIR" && mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"; } 2>&1); then
+  rm -f -- "$ATTEMPT_ENV"
+  die 21 "cannot move the env file into $REL_DIR: ${err##*: } - free space in $CFG_STATE_DIR (df -h $CFG_STATE_DIR), then deploy again; nothing changed"
+fi
 chmod 0600 "$ATTEMPT_ENV"
 
 swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"

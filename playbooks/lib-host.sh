@@ -1,5 +1,6 @@
 # shellcheck shell=bash
-# fleet host library, part 4: docker, health checks and nginx. Sourced by lib.sh.
+# fleet host library: docker, health checks, and who listens on or holds connections to a port. Sourced
+# by lib.sh (nginx is in lib-nginx.sh).
 
 # Children never inherit the host lock's fd 9: when the script is killed, the lock must go with it
 # (not linger until a `sleep` or `docker stop` it started has finished).
@@ -20,6 +21,9 @@ ctr_label() { docker inspect -f "{{index .Config.Labels \"$2\"}}" "$1" 2>/dev/nu
 # env_digest FILE: a short digest of an env file, kept as the container's fleet.env label so that
 # state can be matched to what runs (docker users can read the values themselves anyway).
 env_digest() { sha256sum <"$1" | cut -c1-16; }
+
+# docker_answers: the docker daemon answers (at most 10 s).
+docker_answers() { command timeout 10 docker version -f '{{.Server.Version}}' >/dev/null 2>&1 9>&-; }
 
 remove_container() { # remove_container NAME (quietly; fine when missing)
   docker rm -f "$1" >/dev/null 2>&1 || true
@@ -142,95 +146,4 @@ wait_port_free() {
   done
   LISTENER=$(printf '%s' "$LISTENER" | tr -s ' ' | head -c 300)
   return 1
-}
-
-# --- nginx -----------------------------------------------------------------------------------------
-NGINX_BIN=""
-NGINX_OUT=""
-find_nginx() {
-  local c
-  for c in "$(command -v nginx 2>/dev/null || true)" /usr/sbin/nginx /usr/local/sbin/nginx /usr/local/nginx/sbin/nginx; do
-    [[ -n $c && -x $c ]] && { NGINX_BIN=$c; return 0; }
-  done
-  NGINX_BIN=""
-  return 1
-}
-
-# nginx_run ARGS...: nginx (via sudo -n when not root) with -c NGINX_CONF; output in NGINX_OUT.
-nginx_run() {
-  local cmd
-  [[ -n $NGINX_BIN ]] || find_nginx || { NGINX_OUT="nginx not found"; return 1; }
-  cmd=("$NGINX_BIN" "$@")
-  [[ -z $CFG_NGINX_CONF ]] || cmd+=(-c "$CFG_NGINX_CONF")
-  ((EUID == 0)) || cmd=(sudo -n "${cmd[@]}")
-  NGINX_OUT=$("${cmd[@]}" 2>&1 9>&-)
-}
-nginx_cmdline() { # for messages: the exact command the sudoers rule must allow
-  local c="${NGINX_BIN:-/usr/sbin/nginx} $*"
-  [[ -z $CFG_NGINX_CONF ]] || c+=" -c $CFG_NGINX_CONF"
-  printf '%s' "$c"
-}
-
-upstream_port() { # the port the upstream file points at (empty when none)
-  local line
-  [[ -f $CFG_UPSTREAM_FILE ]] || return 0
-  while IFS= read -r line || [[ -n $line ]]; do
-    if [[ $line =~ server[[:space:]]+127\.0\.0\.1:([0-9]+) ]]; then
-      printf '%s' "${BASH_REMATCH[1]}"
-      return 0
-    fi
-  done <"$CFG_UPSTREAM_FILE"
-}
-upstream_slot() { port_slot "$(upstream_port)"; }
-
-upstream_text() { # upstream_text PORT SLOT VERSION
-  printf '# managed by fleet (%s, slot %s, version %s); fleet rewrites this file on every deploy\n' "$CFG_APP" "$2" "$3"
-  printf 'upstream %s {\n    server 127.0.0.1:%s max_fails=3 fail_timeout=30s;\n    keepalive 16;\n}\n' \
-    "$CFG_UPSTREAM_NAME" "$1"
-}
-
-# put_upstream < content: atomic (temp + mv -f) when the folder is writable; otherwise the file
-# is rewritten in place (nginx reads it only on -t/reload, which fleet runs under the host lock).
-put_upstream() {
-  local f=$CFG_UPSTREAM_FILE
-  if [[ -w $(dirname -- "$f") ]]; then
-    write_atomic "$f" 0644
-  else
-    mk_tmp "$CFG_STATE_DIR" upstream
-    cat >"$TMP"
-    cat -- "$TMP" >"$f"
-    rm -f -- "$TMP"
-  fi
-}
-
-# switch_upstream PORT SLOT VERSION: rewrite, nginx -t, reload; restore the old file on failure.
-SWITCH_OLD=""
-SWITCH_PENDING=0
-switch_upstream() {
-  local old=""
-  [[ -f $CFG_UPSTREAM_FILE ]] && old=$(cat -- "$CFG_UPSTREAM_FILE")
-  SWITCH_OLD=$old
-  SWITCH_PENDING=1
-  upstream_text "$1" "$2" "$3" | put_upstream
-  if ! nginx_run -t; then
-    SWITCH_PENDING=0
-    printf '%s\n' "$old" | put_upstream
-    res_str nginx "$NGINX_OUT"
-    die 12 "nginx -t failed with the new upstream (old file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
-  fi
-  if ! nginx_run -s reload; then
-    SWITCH_PENDING=0
-    printf '%s\n' "$old" | put_upstream
-    nginx_run -s reload || true
-    die 13 "nginx reload failed (old upstream file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- check that nginx runs and that '$(nginx_cmdline -s reload)' works"
-  fi
-  SWITCH_PENDING=0
-}
-
-# switch_abort: an unexpected exit between writing the upstream file and the reload: put the old
-# file back (nginx still runs with it).
-switch_abort() {
-  ((SWITCH_PENDING)) || return 0
-  SWITCH_PENDING=0
-  printf '%s\n' "$SWITCH_OLD" | put_upstream || true
 }

@@ -48,8 +48,8 @@ pull_and_record() {
   dir=$CFG_STATE_DIR/pulled
   [[ -d $dir ]] || mkdir -p -- "$dir" 2>/dev/null ||
     die 16 "cannot create $dir: run setup.sh on this host, or chown $CFG_STATE_DIR to $(id -un)"
-  printf 'VERSION=%s\nIMAGE=%s\nID=%s\nDIGEST=%s\nPULLED_AT=%s\n' "$version" "$image" "$id" "$digest" "$(now_iso)" |
-    write_atomic "$(pulled_record "$version")" 0600
+  write_atomic "$(pulled_record "$version")" 0600 < <(printf 'VERSION=%s\nIMAGE=%s\nID=%s\nDIGEST=%s\nPULLED_AT=%s\n' \
+    "$version" "$image" "$id" "$digest" "$(now_iso)")
   res_str image_id "$id"
   [[ -z $digest ]] || res_str digest "$digest"
   log "pulled $image:$version: $id${digest:+ ($digest)}"

@@ -5,15 +5,68 @@
 # --- state files (KEY=VALUE, written atomically: temp file in the same folder, then mv -f) ---------
 state_path() { printf '%s/%s' "$CFG_STATE_DIR" "$1"; }
 
-# write_atomic PATH MODE < content
-write_atomic() {
-  local dest=$1 mode=$2
-  mk_tmp "$(dirname -- "$dest")" "$(basename -- "$dest").tmp"
-  cat >"$TMP"
-  chmod "$mode" "$TMP"
+# put_file FILE [NAME] < content: write stdin to FILE; on failure (a full or read-only disk, a missing
+# right) status 1, never an exit, with WRITE_ERR "cannot write NAME: <the system's reason>".
+WRITE_ERR=""
+put_file() {
+  local err
+  if ! err=$(cat 2>&1 >"$1"); then
+    err=${err##*: }
+    WRITE_ERR="cannot write ${2:-$1}: ${err:-write failed}"
+    return 1
+  fi
+}
+
+# stage_file PATH MODE < content: write the content to a temp file beside PATH, to be renamed into
+# place by commit_staged (so several files are all written before any of them changes). Status 1 with
+# WRITE_ERR when it cannot be written (then nothing staged so far is kept).
+STAGED=()
+stage_begin() { STAGED=(); }
+stage_file() {
+  local dest=$1 mode=$2 tmp
+  WRITE_ERR=""
+  if ! tmp=$(mktemp "$(dirname -- "$dest")/.$(basename -- "$dest").tmp.XXXXXX" 2>&1); then
+    cat >/dev/null
+    WRITE_ERR="cannot create a file in $(dirname -- "$dest"): ${tmp##*: }"
+    drop_staged
+    return 1
+  fi
+  TMP_FILES+=("$tmp")
+  put_file "$tmp" "$dest" || { rm -f -- "$tmp"; drop_staged; return 1; }
+  chmod "$mode" "$tmp"
   # root keeps the owner of a file it replaces (the deploy user must still be able to rewrite it).
-  if ((EUID == 0)) && [[ -e $dest ]]; then chown --reference="$dest" -- "$TMP" 2>/dev/null || true; fi
-  mv -f -- "$TMP" "$dest"
+  if ((EUID == 0)) && [[ -e $dest ]]; then chown --reference="$dest" -- "$tmp" 2>/dev/null || true; fi
+  STAGED+=("$tmp" "$dest")
+}
+drop_staged() {
+  local i
+  for ((i = 0; i < ${#STAGED[@]}; i += 2)); do rm -f -- "${STAGED[i]}"; done
+  STAGED=()
+}
+# commit_staged: rename the staged files into place, in the order they were staged (a rename needs no
+# free space). Status 1 with WRITE_ERR if one cannot be renamed.
+commit_staged() {
+  local i err
+  for ((i = 0; i < ${#STAGED[@]}; i += 2)); do
+    if ! err=$(mv -f -- "${STAGED[i]}" "${STAGED[i + 1]}" 2>&1); then
+      WRITE_ERR="cannot replace ${STAGED[i + 1]}: ${err##*: }"
+      drop_staged
+      return 1
+    fi
+  done
+  STAGED=()
+}
+
+# try_write_atomic PATH MODE < content: the whole file or nothing (temp file in the same folder, then
+# mv -f). Status 1 with WRITE_ERR set when it cannot be written; PATH is then untouched.
+try_write_atomic() {
+  stage_begin
+  stage_file "$1" "$2" && commit_staged
+}
+
+# write_atomic PATH MODE < content: as try_write_atomic; a failure exits 21 naming the file and reason.
+write_atomic() {
+  try_write_atomic "$@" || die 21 "$WRITE_ERR - free space there (df -h $(dirname -- "$1")), or fix its rights; then run again"
 }
 
 # kv_get FILE KEY: the value of KEY in a KEY=VALUE file (empty when missing).
@@ -43,10 +96,14 @@ release_json() {
 }
 
 # history_add JSON: append one line to STATE_DIR/history (atomically; the last 1000 lines are kept).
+# Never fatal: a history line that cannot be written is a warning (the release itself is recorded).
 history_add() {
   local h
   h=$(state_path history)
-  { if [[ -f $h ]]; then tail -n 999 -- "$h"; fi; printf '%s\n' "$1"; } | write_atomic "$h" 0600
+  if ! try_write_atomic "$h" 0600 < <(if [[ -f $h ]]; then tail -n 999 -- "$h"; fi; printf '%s\n' "$1"); then
+    log "warning: history not written: ${WRITE_ERR:-write failed}"
+  fi
+  return 0
 }
 
 slot_port() { if [[ $1 == blue ]]; then printf '%s' "$CFG_PORT_BLUE"; else printf '%s' "$CFG_PORT_GREEN"; fi; }

@@ -1,23 +1,38 @@
 # shellcheck shell=bash
-# fleet host library, part 5: recovery, the blue/green swap, recording and pruning.
-# Sourced by deploy.sh and rollback.sh after lib.sh, with the host lock held.
+# fleet host library: the blue/green swap, and what happens when something fails after the switch.
+# Sourced by deploy.sh and rollback.sh after lib.sh, with the host lock held; it sources lib-release.sh
+# (the release records, pruning, metrics) and lib-recover.sh (what a killed run left).
+# shellcheck source=lib-release.sh
+. "$LIB_DIR/lib-release.sh"
+# shellcheck source=lib-recover.sh
+. "$LIB_DIR/lib-recover.sh"
 
-STARTED_CONTAINER=""   # a container this run started and has not handed to nginx yet
-SERVING=""             # the slot nginx serves (after recover)
+SERVING=""   # the slot nginx serves (after recover)
+# The swap in progress: its phase ("": none or done; started: the new container runs, not served;
+# switched: nginx serves it, not recorded yet; kept: left as it is after a failure that could not be
+# undone), the slots, names and versions.
+SWAP_PHASE="" SWAP_VERSION="" SWAP_NEW="" SWAP_NAME="" SWAP_OLD="" SWAP_OLD_NAME="" SWAP_OLD_VER=""
 
-# on_cleanup CODE: remove a half-started container (never one that nginx serves).
+# on_cleanup CODE: remove a half-started container, never one that nginx serves.
 on_cleanup() {
   local code=$1
   switch_abort
-  if [[ -n $STARTED_CONTAINER ]]; then
-    log "removing the half-started container $STARTED_CONTAINER"
-    remove_container "$STARTED_CONTAINER"
-  fi
+  case $SWAP_PHASE in
+    started)
+      log "removing the half-started container $SWAP_NAME"
+      remove_container "$SWAP_NAME" ;;
+    switched)
+      # An exit nobody planned for, after the switch: nginx serves the new container, so it stays; the
+      # next deploy or rollback records it (recovery), or switches to the healthy slot.
+      res_str phase switched
+      promote_env "$SWAP_VERSION" 2>/dev/null || true
+      log "stopped after the switch: nginx serves $SWAP_NAME ($SWAP_VERSION), which is not recorded as current; it keeps serving; the next deploy or rollback repairs the records" ;;
+  esac
   if [[ -n ${ATTEMPT_ENV:-} ]]; then rm -f -- "$ATTEMPT_ENV"; fi
   if [[ -n ${REL_DIR:-} && -d $REL_DIR ]]; then rmdir -- "$REL_DIR" 2>/dev/null || true; fi
   if ((${HOST_LOCKED:-0} && code != 0)); then
     history_add "$(json_obj at "$(now_iso)" action "$SCRIPT_NAME" version "${VERSION:-${TARGET:-}}" \
-      result failed code "$code" run_id "${RUN_ID:-}")" 2>/dev/null || true
+      result failed code "$code" run_id "${RUN_ID:-}")"
   fi
   host_unlock
 }
@@ -31,87 +46,7 @@ ensure_state_dirs() {
   done
 }
 
-# write_current SLOT VERSION IMAGE BY RUN_ID ACTION: the old current becomes previous when it
-# holds another release. Both files are replaced atomically (previous first).
-write_current() {
-  local cur prev
-  cur=$(state_path current)
-  prev=$(state_path previous)
-  if [[ -f $cur && $(kv_get "$cur" VERSION) != "$2" ]]; then write_atomic "$prev" 0600 <"$cur"; fi
-  release_kv "$1" "$2" "$3" "$(slot_port "$1")" "$4" "$5" "$6" | write_atomic "$cur" 0600
-  mkdir -p -- "$CFG_STATE_DIR/releases/$2"
-  printf 'VERSION=%s\nIMAGE=%s\nDEPLOYED_EPOCH=%s\nDEPLOYED_AT=%s\nDEPLOYED_BY=%s\n' "$2" "$3" \
-    "$(date +%s)" "$(now_iso)" "$4" | write_atomic "$CFG_STATE_DIR/releases/$2/release" 0600
-}
-
-# promote_env VERSION: the attempt's env copy becomes the release's env (before it is recorded, so a
-# signal or a kill after the switch never leaves the current release without its env).
-promote_env() {
-  [[ -n ${ATTEMPT_ENV:-} && -f $ATTEMPT_ENV ]] || return 0
-  mv -f -- "$ATTEMPT_ENV" "$CFG_STATE_DIR/releases/$1/env"
-  ATTEMPT_ENV=""
-}
-
-# recover: make nginx, the state files and the containers agree, whatever a killed run left.
-# Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
-recover() {
-  local fslot cur cslot other ver img f
-  cur=$(state_path current)
-  cslot=$(kv_get "$cur" SLOT)
-  fslot=$(upstream_slot)
-  SERVING=""
-  if [[ -n $fslot ]] && slot_healthy "$fslot"; then
-    SERVING=$fslot
-  else
-    for other in "$cslot" blue green; do
-      [[ -n $other && $other != "$fslot" ]] || continue
-      if slot_healthy "$other"; then SERVING=$other; break; fi
-    done
-  fi
-  if [[ -z $SERVING ]]; then
-    rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
-    log "no healthy release serves on this host yet"
-    return 0
-  fi
-  ver=$(ctr_label "$(container_name "$SERVING")" fleet.version)
-  img=$(ctr_label "$(container_name "$SERVING")" fleet.image)
-  # A run killed right after its switch: the env copy it started the container with becomes the
-  # release's env (matched by the container's fleet.env label). Other attempt copies are dropped.
-  for f in "$CFG_STATE_DIR/releases/$ver"/env.attempt.*; do
-    if [[ -f $f && $(env_digest "$f") == "$(ctr_label "$(container_name "$SERVING")" fleet.env)" ]]; then
-      mv -f -- "$f" "$CFG_STATE_DIR/releases/$ver/env"
-    fi
-  done
-  rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
-  if ! [[ $SERVING == "$fslot" && $SERVING == "$cslot" && $ver == "$(kv_get "$cur" VERSION)" ]]; then
-    log "recovering an interrupted run: nginx file -> ${fslot:-none}, state -> ${cslot:-none}, healthy: $SERVING ($ver)"
-    critical_begin
-    switch_upstream "$(slot_port "$SERVING")" "$SERVING" "$ver"
-    if [[ -n $ver && -n $img ]]; then
-      write_current "$SERVING" "$ver" "$img" "$(whoami_str)" "${RUN_ID:-}" recovered
-    fi
-    critical_end
-    history_add "$(json_obj at "$(now_iso)" action recovered version "$ver" slot "$SERVING" run_id "${RUN_ID:-}")"
-  fi
-  other=$(other_slot "$SERVING")
-  if [[ $(ctr_state "$(container_name "$other")") == running ]]; then
-    # Left running by a killed run (a half-started release, or the old one not yet stopped).
-    log "stopping $(container_name "$other"), which nginx does not serve"
-    wait_port_idle "$(slot_port "$other")" 10
-    docker stop -t "$CFG_STOP_TIMEOUT" "$(container_name "$other")" >/dev/null 2>&1 || true
-  fi
-}
-
-# is_current VERSION IMAGE ENVFILE: the release already serves, healthy, with this env.
-is_current() {
-  local name
-  [[ -n $SERVING ]] || return 1
-  name=$(container_name "$SERVING")
-  [[ $(ctr_label "$name" fleet.version) == "$1" && $(ctr_label "$name" fleet.image) == "$2" ]] || return 1
-  [[ -z $3 ]] || cmp -s -- "$3" "$CFG_STATE_DIR/releases/$1/env"
-}
-
-# swap_release VERSION IMAGE ENVFILE ACTION BY: start on the idle slot, health, switch, drain, stop.
+# swap_release VERSION IMAGE ENVFILE ACTION BY: start on the idle slot, health, switch, record, drain, stop.
 swap_release() {
   local version=$1 image=$2 envfile=$3 action=$4 by=$5
   local old=$SERVING new new_port name old_name="" old_ver="" logs t_run t_started t_healthy t_switched t_stopped
@@ -125,6 +60,7 @@ swap_release() {
   fi
   new_port=$(slot_port "$new")
   name=$(container_name "$new")
+  SWAP_VERSION=$version SWAP_NEW=$new SWAP_NAME=$name SWAP_OLD=$old SWAP_OLD_NAME=$old_name SWAP_OLD_VER=$old_ver
   res_str slot "$new"
   res_str previous "$old_ver"
   if [[ $(ctr_state "$name") != missing ]]; then
@@ -138,7 +74,7 @@ swap_release() {
     die 18 "port $new_port of the $new slot is taken by another process ($LISTENER), so $name could not listen there; ${old_ver:-nothing} keeps serving - stop that process, or give the slots other ports (container.ports in the inventory)"
   t_run=$(now_ms)
   log "starting $name ($image:$version) on port $new_port"
-  STARTED_CONTAINER=$name
+  SWAP_PHASE=started
   start_container "$new" "$version" "$image" "$envfile"
   t_started=$(now_ms)
   if ! wait_healthy "$(health_url "$new_port")" "$name" "$CFG_HEALTH_TIMEOUT"; then
@@ -155,24 +91,24 @@ swap_release() {
   t_healthy=$(now_ms)
   critical_begin
   log "switching nginx to $new (port $new_port)"
+  # A failed nginx -t or reload restores the old file: nginx still serves the old release (12, 13).
   switch_upstream "$new_port" "$new" "$version"
+  SWAP_PHASE=switched
   t_switched=$(now_ms)
   # Healthy through nginx, then 3 times more in a row: an old nginx worker may accept a connection or two
   # with the old upstream for a moment after the reload.
   if ! wait_healthy "$CFG_NGINX_URL$CFG_HEALTH_PATH" "" "$CFG_HEALTH_TIMEOUT" ||
     ! wait_steady "$CFG_NGINX_URL$CFG_HEALTH_PATH" 3 "$CFG_HEALTH_TIMEOUT"; then
     res_raw health "$(health_log_json)"
-    if [[ -n $old ]] && [[ $(ctr_state "$old_name") == running ]]; then
-      switch_upstream "$(slot_port "$old")" "$old" "$old_ver"
-      wait_port_idle "$new_port" $((CFG_DRAIN_SECONDS + 10))
-    fi
-    remove_container "$name"
-    STARTED_CONTAINER=""
-    die 14 "health through nginx ($CFG_NGINX_URL$CFG_HEALTH_PATH) failed after the switch to $version; switched back to ${old_ver:-nothing} - check the nginx server block that proxies to $CFG_UPSTREAM_NAME"
+    after_switch_failed 14 "health through nginx ($CFG_NGINX_URL$CFG_HEALTH_PATH) failed after the switch to $version" \
+      "check the nginx server block that proxies to $CFG_UPSTREAM_NAME"
   fi
   promote_env "$version"
-  write_current "$new" "$version" "$image" "$by" "${RUN_ID:-}" "$action"
-  STARTED_CONTAINER=""
+  if ! record_release "$new" "$version" "$image" "$by" "${RUN_ID:-}" "$action"; then
+    after_switch_failed 21 "$version served healthy after the switch, but could not be recorded as current: $WRITE_ERR" \
+      "free space in $CFG_STATE_DIR (df -h $CFG_STATE_DIR; pre-flight wants 32 MiB there), then deploy again"
+  fi
+  SWAP_PHASE=""
   if [[ -n $old ]]; then
     log "draining $old_name (${CFG_DRAIN_SECONDS}s, then until nginx holds no connection to it)"
     sleep "$CFG_DRAIN_SECONDS"
@@ -189,41 +125,73 @@ swap_release() {
   prune_releases
 }
 
-# prune_releases: keep the KEEP_RELEASES most recently deployed; never current or previous.
-prune_releases() {
-  local cur prev d v n=0 img id
-  cur=$(kv_get "$(state_path current)" VERSION)
-  prev=$(kv_get "$(state_path previous)" VERSION)
-  while read -r _ d; do
-    v=$(basename -- "$d")
-    n=$((n + 1))
-    ((n > CFG_KEEP_RELEASES)) || continue
-    [[ $v == "$cur" || $v == "$prev" ]] && continue
-    valid_version "$v" || continue
-    img=$(kv_get "$d/release" IMAGE)
-    while read -r id; do
-      [[ -n $id ]] && { docker rm -f "$id" >/dev/null 2>&1 || true; }
-    done < <(docker ps -aq --filter "label=fleet.app=$CFG_APP" --filter "label=fleet.version=$v" 2>/dev/null || true)
-    [[ -n $img ]] && { docker rmi "$img:$v" >/dev/null 2>&1 || true; }
-    rm -f -- "$(pulled_record "$v")"
-    rm -rf -- "${CFG_STATE_DIR:?}/releases/$v"
-    log "pruned release $v"
-  done < <(for d in "$CFG_STATE_DIR"/releases/*; do
-    [[ -f $d/release ]] && printf '%s %s\n' "$(kv_get "$d/release" DEPLOYED_EPOCH)" "$d"
-  done | sort -rn)
-  # Pull records of versions never deployed here (a failed deploy's), once a day old.
-  for d in "$CFG_STATE_DIR"/pulled/*; do
-    v=$(basename -- "$d")
-    if [[ -f $d && ! -d $CFG_STATE_DIR/releases/$v && -n $(find "$d" -maxdepth 0 -mmin +1440 2>/dev/null) ]]; then
-      rm -f -- "$d"
-    fi
-  done
+# after_switch_failed CODE WHY HINT: something failed once nginx served the new container. Switch back
+# to the old release and check it through nginx: then the new container goes and the exit is CODE
+# (14: health through nginx, 21: the records could not be written). When the switch back cannot
+# happen (no old release, its container is gone, docker or nginx does not answer, or it is not healthy
+# either): exit 20, saying so and what nginx points at now; the container nginx serves is never removed.
+# The next deploy or rollback repairs the host (recovery).
+after_switch_failed() {
+  local code=$1 why=$2 hint=$3
+  if undo_switch; then
+    # As after any switch: nginx workers of the generation before the reload may still take a request
+    # for the new container for a moment; drain before it goes.
+    sleep "$CFG_DRAIN_SECONDS"
+    wait_port_idle "$(slot_port "$SWAP_NEW")" $((CFG_DRAIN_SECONDS + 10))
+    remove_container "$SWAP_NAME"
+    drop_unrecorded_env "$SWAP_VERSION"
+    SWAP_PHASE=""
+    res_raw switched_back true
+    die "$code" "$why; switched back to $SWAP_OLD_VER, which serves healthy through nginx - $hint"
+  fi
+  SWAP_PHASE=kept
+  # nginx still serves the new container: its env copy stays with it (recovery records it).
+  [[ $UNDO_SWITCHED == true ]] || promote_env "$SWAP_VERSION"
+  res_raw switched_back "$UNDO_SWITCHED"
+  res_str serving_slot "$(upstream_slot)"
+  die 20 "$why; the switch back could not happen: $UNDO_NOTE - see 'fleet status' for this host; the next deploy or rollback repairs it (its recovery step), once the cause is fixed ($hint)"
 }
 
-# write_metrics VERSION SLOT SWAP_MS: a node_exporter textfile when TEXTFILE_DIR is set.
-write_metrics() {
-  [[ -n $CFG_TEXTFILE_DIR && -d $CFG_TEXTFILE_DIR && -w $CFG_TEXTFILE_DIR ]] || return 0
-  printf 'fleet_release_info{app="%s",version="%s",slot="%s"} 1\nfleet_last_deploy_timestamp_seconds{app="%s"} %s\nfleet_swap_seconds{app="%s"} %s\n' \
-    "$CFG_APP" "$1" "$2" "$CFG_APP" "$(date +%s)" "$CFG_APP" "$(awk -v m="$3" 'BEGIN{printf "%.3f", m/1000}')" |
-    write_atomic "$CFG_TEXTFILE_DIR/fleet_$CFG_APP.prom" 0644
+# undo_switch: nginx back to the old slot, checked through nginx. Status 1 with UNDO_NOTE saying why
+# not (UNDO_SWITCHED=true when nginx was switched back all the same). When docker does not answer,
+# nginx is switched back without a check: neither container runs then, and when docker is back it
+# restarts both (restart policy), so nginx must name the release that current names.
+UNDO_NOTE="" UNDO_SWITCHED=false
+undo_switch() {
+  local st
+  UNDO_SWITCHED=false
+  if [[ -z $SWAP_OLD ]]; then
+    UNDO_NOTE="no release served on this host before; nginx points at $SWAP_NAME ($SWAP_VERSION), kept"
+    return 1
+  fi
+  st=$(ctr_state "$SWAP_OLD_NAME")
+  if [[ $st != running ]]; then
+    if docker_answers; then
+      UNDO_NOTE="$SWAP_OLD_NAME ($SWAP_OLD_VER) is $st, not running; nginx points at $SWAP_NAME ($SWAP_VERSION), kept"
+      return 1
+    fi
+    st=down
+  fi
+  log "switching nginx back to $SWAP_OLD ($SWAP_OLD_NAME, $SWAP_OLD_VER)"
+  if ! switch_upstream_try "$(slot_port "$SWAP_OLD")" "$SWAP_OLD" "$SWAP_OLD_VER"; then
+    if [[ $SWITCH_CODE == 13 ]] && ! nginx_answers &&
+      put_upstream < <(upstream_text "$(slot_port "$SWAP_OLD")" "$SWAP_OLD" "$SWAP_OLD_VER"); then
+      # nginx does not run: nothing to reload, but its file names the old slot again, which current
+      # names, so nginx serves the old release when it starts.
+      UNDO_SWITCHED=true
+      UNDO_NOTE="nginx does not answer at $CFG_NGINX_URL (its reload failed); its upstream file names $SWAP_OLD_NAME ($SWAP_OLD_VER) again, which current names, so it serves $SWAP_OLD_VER once started"
+      return 1
+    fi
+    UNDO_NOTE="$SWITCH_ERR; nginx points at $SWAP_NAME ($SWAP_VERSION), kept"
+    return 1
+  fi
+  UNDO_SWITCHED=true
+  if [[ $st == down ]]; then
+    UNDO_NOTE="docker does not answer, so neither $SWAP_OLD_NAME nor $SWAP_NAME runs now; nginx points at $SWAP_OLD_NAME ($SWAP_OLD_VER) again, which current names: when docker is back it restarts both and nginx serves $SWAP_OLD_VER (the next deploy or rollback stops $SWAP_NAME)"
+    return 1
+  fi
+  if ! wait_healthy "$CFG_NGINX_URL$CFG_HEALTH_PATH" "$SWAP_OLD_NAME" "$CFG_HEALTH_TIMEOUT"; then
+    UNDO_NOTE="nginx points at $SWAP_OLD_NAME ($SWAP_OLD_VER) again, but it does not answer $CFG_HEALTH_PATH through nginx either"
+    return 1
+  fi
 }

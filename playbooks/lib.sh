@@ -1,9 +1,10 @@
 # shellcheck shell=bash
 # fleet host library: logging, the JSON result line, signals, temp files, the command line.
 # Sourced by the playbooks (never executed). It sources its siblings: lib-config.sh (fleet.conf, parsed
-# line by line, never sourced), lib-state.sh (state files), lib-host.sh (docker, health, nginx),
-# lib-image.sh (the pull and its record) and lib-lock.sh (locks); deploy.sh and rollback.sh also
-# source lib-swap.sh (recovery and the swap).
+# line by line, never sourced), lib-state.sh (state files), lib-host.sh (docker, health),
+# lib-nginx.sh (nginx, the upstream file, the switch), lib-image.sh (the pull and its record) and
+# lib-lock.sh (locks); deploy.sh and rollback.sh also source lib-swap.sh (the swap), which sources
+# lib-release.sh (the release records, pruning, metrics) and lib-recover.sh (recovery).
 
 umask 077
 export LC_ALL=C
@@ -213,6 +214,8 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LIB_DIR/lib-state.sh"
 # shellcheck source=lib-host.sh
 . "$LIB_DIR/lib-host.sh"
+# shellcheck source=lib-nginx.sh
+. "$LIB_DIR/lib-nginx.sh"
 # shellcheck source=lib-image.sh
 . "$LIB_DIR/lib-image.sh"
 # shellcheck source=lib-lock.sh

@@ -87,7 +87,7 @@ if [[ $(dirname -- "$CONFIG") == "$CFG_ROOT_DIR" ]]; then chown root:root "$CONF
 # 5. The upstream file (owned by the deploy user; nginx only reads it).
 if [[ ! -f $CFG_UPSTREAM_FILE ]]; then
   mkdir -p -- "$(dirname -- "$CFG_UPSTREAM_FILE")"
-  upstream_text "$CFG_PORT_BLUE" blue none | write_atomic "$CFG_UPSTREAM_FILE" 0644
+  write_atomic "$CFG_UPSTREAM_FILE" 0644 < <(upstream_text "$CFG_PORT_BLUE" blue none)
   changed "wrote $CFG_UPSTREAM_FILE"
 fi
 chown "$USER_NAME:$USER_NAME" "$CFG_UPSTREAM_FILE"
@@ -102,8 +102,8 @@ if [[ -z $CFG_NGINX_CONF ]] && ! grep -rqsF -- "$proxy" /etc/nginx/; then
     port=${CFG_NGINX_URL##*:}
     [[ $port =~ ^[0-9]+$ ]] || port=80
     # shellcheck disable=SC2016 # $host and $proxy_add_x_forwarded_for are nginx variables
-    printf 'server {\n    listen %s default_server;\n    location / {\n        %s\n        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }\n}\n' \
-      "$port" "$proxy" | write_atomic "$site" 0644
+    write_atomic "$site" 0644 < <(printf 'server {\n    listen %s default_server;\n    location / {\n        %s\n        proxy_http_version 1.1;\n        proxy_set_header Connection "";\n        proxy_set_header Host $host;\n        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;\n    }\n}\n' \
+      "$port" "$proxy")
     ln -sfn "$site" "/etc/nginx/sites-enabled/fleet-$CFG_APP"
     rm -f /etc/nginx/sites-enabled/default
     changed "enabled the nginx site $site (instead of Debian's default site)"

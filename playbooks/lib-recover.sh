@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# fleet host library: recovery, run under the host lock before every deploy and rollback: make nginx, the
+# state files and the containers agree, whatever a killed or failed run left. Sourced by lib-swap.sh.
+
+# recover: make nginx, the state files and the containers agree, whatever a killed run left.
+# Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
+recover() {
+  local fslot cur cslot other ver img f
+  cur=$(state_path current)
+  cslot=$(kv_get "$cur" SLOT)
+  fslot=$(upstream_slot)
+  SERVING=""
+  if [[ -n $fslot ]] && slot_healthy "$fslot"; then
+    SERVING=$fslot
+  else
+    for other in "$cslot" blue green; do
+      [[ -n $other && $other != "$fslot" ]] || continue
+      if slot_healthy "$other"; then SERVING=$other; break; fi
+    done
+  fi
+  if [[ -z $SERVING ]]; then
+    rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
+    log "no healthy release serves on this host yet"
+    return 0
+  fi
+  ver=$(ctr_label "$(container_name "$SERVING")" fleet.version)
+  img=$(ctr_label "$(container_name "$SERVING")" fleet.image)
+  # A run killed right after its switch: the env copy it started the container with becomes the
+  # release's env (matched by the container's fleet.env label). Other attempt copies are dropped.
+  for f in "$CFG_STATE_DIR/releases/$ver"/env.attempt.*; do
+    if [[ -f $f && $(env_digest "$f") == "$(ctr_label "$(container_name "$SERVING")" fleet.env)" ]]; then
+      mv -f -- "$f" "$CFG_STATE_DIR/releases/$ver/env"
+    fi
+  done
+  rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
+  if ! [[ $SERVING == "$fslot" && $SERVING == "$cslot" && $ver == "$(kv_get "$cur" VERSION)" ]]; then
+    log "recovering an interrupted run: nginx file -> ${fslot:-none}, state -> ${cslot:-none}, healthy: $SERVING ($ver)"
+    critical_begin
+    switch_upstream "$(slot_port "$SERVING")" "$SERVING" "$ver"
+    if [[ -n $ver && -n $img ]]; then
+      write_current "$SERVING" "$ver" "$img" "$(whoami_str)" "${RUN_ID:-}" recovered
+    fi
+    critical_end
+    history_add "$(json_obj at "$(now_iso)" action recovered version "$ver" slot "$SERVING" run_id "${RUN_ID:-}")"
+  fi
+  other=$(other_slot "$SERVING")
+  if [[ $(ctr_state "$(container_name "$other")") == running ]]; then
+    # Left running by a killed run (a half-started release, or the old one not yet stopped).
+    log "stopping $(container_name "$other"), which nginx does not serve"
+    wait_port_idle "$(slot_port "$other")" 10
+    docker stop -t "$CFG_STOP_TIMEOUT" "$(container_name "$other")" >/dev/null 2>&1 || true
+  fi
+}
+
+# is_current VERSION IMAGE ENVFILE: the release already serves, healthy, with this env.
+is_current() {
+  local name
+  [[ -n $SERVING ]] || return 1
+  name=$(container_name "$SERVING")
+  [[ $(ctr_label "$name" fleet.version) == "$1" && $(ctr_label "$name" fleet.image) == "$2" ]] || return 1
+  [[ -z $3 ]] || cmp -s -- "$3" "$CFG_STATE_DIR/releases/$1/env"
+}
