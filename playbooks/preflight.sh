@@ -16,6 +16,21 @@ ME=$(id -un)
 PROBLEMS=()
 miss() { PROBLEMS+=("$*"); log "missing: $*"; }
 
+# need_space DIR MIB INODES WHAT HINT: exit 17 when DIR's file system has less free (inodes only when it
+# counts them). The JSON has the free MiB of docker's folder (free_mib) and of the state folder (state_free_mib).
+need_space() {
+  local dir=$1 mib=$2 inodes=$3 what=$4 hint=$5 kb free_inodes total_inodes
+  kb=$(df -Pk -- "$dir" 2>/dev/null | awk 'NR==2 {print $4}') || kb=""
+  [[ $kb =~ ^[0-9]+$ ]] || return 0
+  if [[ $dir == "$CFG_STATE_DIR" ]]; then res_num state_free_mib $((kb / 1024)); elif [[ $what == *docker* ]]; then res_num free_mib $((kb / 1024)); fi
+  ((kb >= mib * 1024)) ||
+    die 17 "only $((kb / 1024)) MiB free in $dir ($what); at least $mib MiB are needed: $hint"
+  ((inodes > 0)) || return 0
+  read -r total_inodes free_inodes < <(df -Pi -- "$dir" 2>/dev/null | awk 'NR==2 {print $2, $4}') || return 0
+  [[ $total_inodes =~ ^[1-9][0-9]*$ && $free_inodes =~ ^[0-9]+$ ]] || return 0
+  ((free_inodes >= inodes)) || die 17 "only $free_inodes inodes free in $dir ($what); at least $inodes are needed: $hint"
+}
+
 for t in curl:curl flock:util-linux docker:docker.io; do
   command -v "${t%%:*}" >/dev/null 2>&1 || miss "${t%%:*} is not installed (apt-get install -y ${t#*:})"
 done
@@ -38,6 +53,10 @@ elif ! nginx_run -t; then
   else
     miss "nginx -t fails now, before any change: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- fix the nginx configuration first"
   fi
+fi
+# nginx -t passes when nginx is not running: it must also answer where fleet checks health through it.
+if [[ -n $NGINX_BIN ]] && ! nginx_answers; then
+  miss "nginx does not answer at $CFG_NGINX_URL (no HTTP answer: it is not running, or listens elsewhere): start it (systemctl start nginx), or set nginx.url in the inventory to where it listens"
 fi
 if ((EUID != 0)) && [[ -n $NGINX_BIN ]]; then
   read -r -a reload_cmd <<<"$(nginx_cmdline -s reload)"
@@ -67,14 +86,14 @@ if ((${#PROBLEMS[@]})); then
   die 16 "${#PROBLEMS[@]} problem(s): ${PROBLEMS[0]}"
 fi
 
-# Disk space where docker keeps its images.
+# Disk space: where docker keeps its images (1 GiB), and fleet's own folders (32 MiB and 1000 inodes
+# each): the state folder takes the records, env copies and history; a full one after the switch is
+# what a deploy cannot undo cleanly.
 droot=$(docker info -f '{{.DockerRootDir}}' 2>/dev/null) || droot=/var/lib/docker
 [[ -d $droot ]] || droot=/var/lib
-free_kb=$(df -Pk -- "$droot" 2>/dev/null | awk 'NR==2 {print $4}') || free_kb=""
-if [[ $free_kb =~ ^[0-9]+$ ]]; then
-  res_num free_mib $((free_kb / 1024))
-  ((free_kb >= 1048576)) || die 17 "only $((free_kb / 1024)) MiB free in $droot (docker's images); at least 1024 MiB are needed: prune unused images (docker image prune -a) or grow the disk"
-fi
+need_space "$droot" 1024 0 "docker's images" "prune unused images (docker image prune -a) or grow the disk"
+need_space "$CFG_STATE_DIR" 32 1000 "fleet's state folder" "free space there (df -h $CFG_STATE_DIR)"
+need_space "$CFG_ROOT_DIR" 32 1000 "fleet's scripts and uploads" "free space there (df -h $CFG_ROOT_DIR)"
 
 # The one pull of a deploy: its image ID is recorded for deploy.sh and hook.sh, which check it.
 if ((PULL)); then

@@ -39,6 +39,35 @@ res_raw containers "{$ctrs}"
 uport=$(upstream_port)
 res_raw upstream "$(json_obj file "$CFG_UPSTREAM_FILE" port "$uport" slot "$(port_slot "$uport")")"
 
+# What nginx points at against what current names: serving_slot (the slot of the upstream file's port,
+# "" when it names neither), serving_version (the version label of that slot's container, "" when none
+# or docker does not answer), consistent, and inconsistency (why not, or null).
+sslot=$(port_slot "$uport")
+sver=""
+[[ -z $sslot ]] || sver=$(ctr_label "$(container_name "$sslot")" fleet.version)
+cver=$(kv_get "$cur" VERSION)
+why=""
+if [[ -f $cur ]]; then
+  if [[ -z $sslot ]]; then
+    why="nginx's upstream file names port ${uport:-none}, neither slot of $CFG_APP, but current is $cver on $slot"
+  elif [[ $sslot != "$slot" ]]; then
+    why="nginx points at $sslot${sver:+ ($sver)}, but current is $cver on $slot"
+  elif [[ -n $sver && $sver != "$cver" ]]; then
+    why="nginx points at $sslot, whose container runs $sver, but current is $cver"
+  fi
+elif [[ -n $sver ]]; then
+  why="nginx points at $sslot ($sver), but no current release is recorded"
+fi
+res_str serving_slot "$sslot"
+res_str serving_version "$sver"
+if [[ -z $why ]]; then
+  res_raw consistent true
+  res_raw inconsistency null
+else
+  res_raw consistent false
+  res_str inconsistency "$why: a run was cut short after its switch (or its records could not be written); the next deploy or rollback repairs it"
+fi
+
 # Through nginx: the HTTP status as a number, 0 when nothing answered (curl's 000).
 probe "$CFG_NGINX_URL$CFG_HEALTH_PATH"
 res_raw nginx "$(json_obj url "$CFG_NGINX_URL$CFG_HEALTH_PATH" status "$((10#$PROBE))")"
