@@ -22,9 +22,10 @@ lock_new_record() {
     text+="${LOCK_FIELDS[i]}=${vals[i]:-}"$'\n'
   done
   mk_tmp "$(dirname -- "$dest")" "$(basename -- "$dest")"
-  # Built first, then one write: a signal handled during a function whose output goes to the file
-  # would send the result line there too.
-  printf '%s' "$text" >"$TMP"
+  # Built first, then one write by cat alone: a signal handled during a function whose output went to
+  # the file would send the result line there too. A full disk: exit 21 naming it.
+  put_file "$TMP" "$dest" < <(printf '%s' "$text") ||
+    die 21 "$WRITE_ERR - free space in $(dirname -- "$dest") (df -h $(dirname -- "$dest")), then run again"
 }
 
 # The records loaded by lock_read: the fleet lock (FL; FB for run_by, ML for the metric) and the host
@@ -74,11 +75,18 @@ lock_json() {
   for f in "${LOCK_FIELDS[@]}"; do kv+=("$f" "${from[$f]:-}"); done
   json_obj "${kv[@]}"
 }
-# lock_summary NAME: "who (pid N, command version, run R, since T)" for messages.
+# lock_summary NAME: "who (pid N, command version, run R, since T)" for messages; a rollback to the
+# previous release names no version ("rollback to the previous release").
 lock_summary() {
   local -n of=$1
-  printf '%s (pid %s, %s %s, run %s, since %s)' "${of[who]:-?}" "${of[pid]:-?}" "${of[command]:-?}" \
-    "${of[version]:-}" "${of[run_id]:-?}" "${of[started_at]:-?}"
+  local what=${of[command]:-?}
+  if [[ -n ${of[version]:-} ]]; then
+    what+=" ${of[version]}"
+  elif [[ $what == rollback ]]; then
+    what+=" to the previous release"
+  fi
+  printf '%s (pid %s, %s, run %s, since %s)' "${of[who]:-?}" "${of[pid]:-?}" "$what" "${of[run_id]:-?}" \
+    "${of[started_at]:-?}"
 }
 # lock_note_format NAME FILE: say on stderr when a record is in an earlier fleet's JSON.
 lock_note_format() {
@@ -120,13 +128,41 @@ host_unlock() {
   HOST_LOCKED=0
 }
 
-# host_holder_json: the live holder of the host lock, or null.
+# host_lock_held: someone holds the host lock (flock) now, read from /proc/locks without taking it (a probe
+# that took it, even for a moment, could refuse a deploy starting then). Held when that cannot be read.
+host_lock_held() {
+  local ino
+  ino=$(stat -c %i -- "$(state_path host.lock)" 2>/dev/null) || return 1
+  [[ -r /proc/locks ]] || return 0
+  grep -q "FLOCK .*:$ino " /proc/locks
+}
+
+# host_holder_json: the live holder of the host lock (a deploy or rollback running on this host), or null:
+# its record names a live pid and the lock is held (a record a killed run left, whose pid was reused since,
+# is not a run).
 host_holder_json() {
-  if lock_read "$(state_path host.holder)" HH && [[ -n ${HH[pid]} ]] && pid_alive "${HH[pid]}"; then
+  if lock_read "$(state_path host.holder)" HH && [[ -n ${HH[pid]} ]] && pid_alive "${HH[pid]}" && host_lock_held; then
     lock_json HH
   else
     printf null
   fi
+}
+
+# sweep_incoming: remove the uploaded env files (ROOT_DIR/incoming/*.env, and the temp files of an
+# upload cut short) that no run needs any more. An upload is needed only from the pre-flight that
+# brings it to the deploy of the same run, which moves it into releases/<v>/ (a kept release's env lives
+# there, never here): so they go when a fleet lock is released (the run is over here), unless a deploy
+# or rollback runs on this host right now (one started by hand may be using one). Never fatal.
+sweep_incoming() {
+  local dir=$CFG_ROOT_DIR/incoming f n=0
+  [[ -d $dir ]] || return 0
+  [[ $(host_holder_json) == null ]] || return 0
+  for f in "$dir"/*.env "$dir"/.*.fleet-tmp; do
+    [[ -f $f ]] || continue
+    rm -f -- "$f" 2>/dev/null && n=$((n + 1))
+  done
+  ((n == 0)) || log "removed $n env file(s) left in $dir by runs that ended"
+  return 0
 }
 
 # fleet_lock_check RUN_ID: a fleet lock held by another run blocks deploy and rollback (exit 3).
@@ -137,7 +173,7 @@ fleet_lock_check() {
   lock_note_format FL "$f"
   [[ -n $1 && ${FL[run_id]} == "$1" ]] && return 0
   res_raw holder "$(lock_json FL)"
-  die 3 "the fleet lock is held by another run: $(lock_summary FL); wait, or release it with lock.sh release --force"
+  die 3 "the fleet lock is held by another run: $(lock_summary FL); wait for it, or if that run is gone (killed, a vanished CI runner), release it with 'fleet lock release' (docs/runbooks/stale-lock.md)"
 }
 
 # run_by: who runs this deploy or rollback: the fleet lock's "who", else this user.

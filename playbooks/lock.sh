@@ -36,6 +36,9 @@ if lock_read "$LOCK" FL; then HELD=1; lock_note_format FL "$LOCK"; fi
 case $ACTION in
   status)
     if ((HELD)); then res_raw holder "$(lock_json FL)"; else res_raw holder null; fi
+    # A deploy or rollback running on this host now (the live holder of the host lock), or null: while
+    # one runs, the fleet lock is not stale whoever holds it.
+    res_raw busy "$(host_holder_json)"
     exit 0
     ;;
   acquire)
@@ -65,29 +68,33 @@ case $ACTION in
       exit 0
     fi
     res_raw holder "$(lock_json FL)"
-    die 3 "the fleet lock is held by $(lock_summary FL); wait for it, or release it with lock.sh release --force"
+    die 3 "the fleet lock is held by $(lock_summary FL); wait for it, or if that run is gone (killed, a vanished CI runner), release it with 'fleet lock release' (docs/runbooks/stale-lock.md)"
     ;;
   release)
     LOCK_METRIC=1
     if ((!HELD)); then
       res_raw holder null
       log "no fleet lock to release"
+      sweep_incoming
       exit 0
     fi
     res_raw holder "$(lock_json FL)"
     if [[ -z ${FL[run_id]} || ${FL[run_id]} != "$RUN_ID" ]]; then
-      ((FORCE)) || die 3 "the fleet lock belongs to run ${FL[run_id]} of ${FL[who]}, not to '${RUN_ID}'; add --force to remove it anyway"
+      ((FORCE)) || die 3 "the fleet lock belongs to run ${FL[run_id]} of ${FL[who]}, not to '${RUN_ID}'; if that run is gone (killed, a vanished CI runner), release it with 'fleet lock release' (docs/runbooks/stale-lock.md)"
       # Not stale while a deploy or rollback still runs on this host: removing it would let a second run in.
       busy=$(host_holder_json)
       if [[ $busy != null ]]; then
         lock_read "$(state_path host.holder)" HH || true
         res_raw running "$busy"
-        die 3 "a ${HH[command]} of ${HH[version]} (run ${HH[run_id]}, pid ${HH[pid]}) is running on this host now, so the fleet lock of ${FL[who]} is not stale; wait for it to end, then release"
+        die 3 "$(lock_summary HH) is running on this host now, so the fleet lock of ${FL[who]} is not stale; wait for it to end, then release"
       fi
       log "forcibly releasing the fleet lock of $(lock_summary FL)"
       res_str forced_from "${FL[who]}"
     fi
     rm -f -- "$LOCK"
+    # The run is over on this host: the env files it (or a killed run before it) uploaded and no deploy
+    # took (a refused or failed pre-flight, a rollout halted before this host) go.
+    sweep_incoming
     exit 0
     ;;
 esac

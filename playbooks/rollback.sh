@@ -18,7 +18,7 @@ res_str run_id "$RUN_ID"
 
 ensure_state_dirs
 fleet_lock_check "$RUN_ID"
-host_lock rollback "${TO:-previous}" "$RUN_ID"
+host_lock rollback "$TO" "$RUN_ID"
 BY=$(run_by)
 
 recover
