@@ -131,7 +131,7 @@ host_reset() {
   fi
   as_user "$(nginx_sudo) -s reload -c $HOST_DIR/nginx/nginx.conf" || return 1
   as_user "mkdir -p $HOST_R/bin $HOST_R/incoming $HOST_R/test && chmod 0700 $HOST_R/incoming"
-  scp -q "${SSH_OPTS[@]}" "$REPO"/playbooks/*.sh "$HOST_OUT/fleet.conf" "$HOST_USER@$HOST_ADDR:$HOST_R/bin/"
+  scp -q "${SSH_OPTS[@]}" "${PB_PLAYBOOKS:-$REPO/playbooks}"/*.sh "$HOST_OUT/fleet.conf" "$HOST_USER@$HOST_ADDR:$HOST_R/bin/"
   scp -q "${SSH_OPTS[@]}" "$HERE/host-check.sh" "$HOST_USER@$HOST_ADDR:$HOST_R/test/"
   as_user "mv $HOST_R/bin/fleet.conf $HOST_R/fleet.conf && chmod 0755 $HOST_R/bin/*.sh $HOST_R/test/*.sh"
 }

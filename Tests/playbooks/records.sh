@@ -90,6 +90,7 @@ started_at=2024-01-02T03:04:05Z
   pid=$(as_user "nohup flock -n -o $st/host.lock sleep 20 >/dev/null 2>&1 </dev/null & echo \$!")
   sleep 0.5
   put_file "$st/host.holder" "{\"who\":\"old@fleet\",\"pid\":$pid,\"command\":\"deploy\",\"version\":\"v9\",\"run_id\":\"run-old\",\"started_at\":\"2024-01-02T03:04:05Z\"}"
+  upload_env v1
   run_script rec-holder-deploy deploy.sh --version v1 --env-file "$HOST_R/incoming/v1.env"
   check "old JSON host holder: a deploy is refused (3), naming it" eq "$RC/$(jget .holder.version)/$(jget .holder.pid)" "3/v9/$pid"
   run_script rec-holder-status status.sh

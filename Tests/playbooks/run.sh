@@ -8,6 +8,7 @@
 #        PB_USERS="root fleetlab"   which suites to run
 #        PB_OUT=/tmp/fleet-pbtest   where logs, outputs and load summaries go
 #        PB_BENCH_SWAPS=0    extra v1<->v2 swaps under load for the swap benchmark
+#        PB_CASES="t_first_deploy ..."   only these cases; PB_PLAYBOOKS=DIR   upload these scripts instead
 # Last line: "N passed, M failed"; exit 1 when anything failed.
 set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -21,9 +22,13 @@ OUT=${PB_OUT:-/tmp/fleet-pbtest}
 . "$HERE/kill.sh"
 # shellcheck source=records.sh
 . "$HERE/records.sh"
+# shellcheck source=../faults/hosts.sh
+. "$REPO/Tests/faults/hosts.sh"
+# shellcheck source=harden.sh
+. "$HERE/harden.sh"
 
 ((EUID == 0)) || { echo "run.sh: run as root (it reads the lab's client key and inspects the hosts)" >&2; exit 2; }
-for t in ssh scp jq python3 curl awk; do
+for t in ssh scp jq python3 curl awk nsenter ip; do
   command -v "$t" >/dev/null || { echo "run.sh: missing $t (see scripts/ci/debian-packages.txt)" >&2; exit 2; }
 done
 
@@ -60,6 +65,12 @@ SECRET_PATTERN=$OUT/secret.pattern
 printf '%s\n' "$SECRET" >"$SECRET_PATTERN"
 unset SECRET
 
+# The cases, in order (PB_CASES="t_first_deploy t_full_disk" runs only those, in that order).
+ALL_CASES="t_config_errors t_version_once t_preflight t_first_deploy t_swaps t_pull_once t_broken t_prune
+  t_noop_and_status t_port_taken t_concurrent t_fleet_lock t_lock_records t_lock_metric t_hook t_lock_messages
+  t_incoming_sweep t_lock_busy t_consistency t_nginx_dead t_full_disk t_dockerd_dies t_interrupts t_bench
+  t_secrets_sweep"
+
 # suite I USER: every case on lab host webI as USER.
 suite() {
   set +e # a failed step is a failed check, never the end of the suite
@@ -79,24 +90,8 @@ suite() {
     return 0
   fi
   pass "scripts and fleet.conf uploaded with scp"
-  t_config_errors
-  t_version_once
-  t_preflight
-  t_first_deploy
-  t_swaps
-  t_pull_once
-  t_broken
-  t_prune
-  t_noop_and_status
-  t_port_taken
-  t_concurrent
-  t_fleet_lock
-  t_lock_records
-  t_lock_metric
-  t_hook
-  t_interrupts
-  t_bench
-  t_secrets_sweep
+  local c
+  for c in ${PB_CASES:-$ALL_CASES}; do "$c"; done
   run_script final-status status.sh
   check "finally: healthy, one release served, no lock" \
     eq "$(jget '[.health, (.lock.host|tostring), (.lock.fleet|tostring)] | join(",")')" healthy,null,null
