@@ -15,3 +15,4 @@ swift test --skip-build
 if [[ -x Tests/playbooks/run.sh ]]; then
   Tests/playbooks/run.sh
 fi
+Tests/faults/run.sh # the real fleet binary through faults under load; takes the lab lock, stops by itself (FAULTS_MAX_SECONDS=600)
