@@ -20,6 +20,11 @@ let package = Package(
             pkgConfig: "libssh2",
             providers: [.apt(["libssh2-1-dev"])]
         ),
+        // TLS for the webhook and Pushgateway posts, through the OpenSSL that libssh2 already links (libssl-dev).
+        .target(
+            name: "CFleetTLS",
+            linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
+        ),
         // The SSH engine: sessions on dedicated threads, known_hosts, commands, uploads.
         .target(
             name: "SSHEngine",
@@ -28,7 +33,7 @@ let package = Package(
         // Inventory -> plan -> execution -> report. The plan is pure data.
         .target(
             name: "FleetCore",
-            dependencies: ["SSHEngine", "Yams"]
+            dependencies: ["SSHEngine", "CFleetTLS", "Yams"]
         ),
         // The subcommands, each taking an injected context so tests can drive them.
         .target(

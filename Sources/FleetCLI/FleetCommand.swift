@@ -1,5 +1,6 @@
 import ArgumentParser
 import FleetCore
+import SSHEngine
 import Foundation
 
 public struct FleetCommand: AsyncParsableCommand {
@@ -10,11 +11,16 @@ public struct FleetCommand: AsyncParsableCommand {
             Exit status: 0 all done; 1 a host failed; 2 usage or inventory error (nothing contacted); \
             3 lock held; 4 pre-flight failed (nothing changed); 130 interrupted.
             """,
-        version: FleetVersion.current,
+        version: FleetCommand.versionText,
         subcommands: [PlanCommand.self, Deploy.self, Rollback.self, Exec.self, Logs.self, Status.self, Verify.self, Lock.self, HistoryCommand.self, Setup.self, Init.self]
     )
 
     public init() {}
+
+    /// `fleet --version`: fleet's version, then the SSH and TLS libraries it carries.
+    public static var versionText: String {
+        "fleet \(FleetVersion.current) (libssh2 \(SSHLibrary.version), \(TLSTrust.libraryVersion))"
+    }
 
     /// Parses and runs, mapping usage errors to exit status 2 (ArgumentParser's default is 64).
     public static func runMain(_ arguments: [String]? = nil) async -> Never {

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 
 /// A failed delivery of metrics or of a notification. Its message names the endpoint without the parts of
 /// the URL that may be secret (user, password, path, query), what happened, and what to do.
@@ -11,8 +8,9 @@ public struct DeliveryError: Error, Sendable, Equatable, CustomStringConvertible
     public var description: String { message }
 }
 
-/// The one HTTP client of the report: a POST (or PUT) with a body and a hard timeout, through URLSession
-/// (FoundationNetworking on Linux), no cookies, no cache, no proxy.
+/// The one HTTP client of the report: a POST (or PUT) with a body and a hard timeout, over a socket of its own
+/// (`HTTPExchange`: HTTP/1.1, TLS through OpenSSL for https, certificates checked against `trust`), no proxy,
+/// no redirect, no cookie, no cache. The exchange runs on a thread of its own, never on Swift's pool.
 public enum HTTPPost {
     public struct Response: Sendable {
         public var status: Int
@@ -20,65 +18,27 @@ public enum HTTPPost {
     }
 
     /// Sends `body` to `url`; throws `DeliveryError` on a bad URL, a transport error, or the timeout.
-    /// A non-2xx status is returned, not thrown.
+    /// A non-2xx status is returned, not thrown. https certificates must chain to `trust` (the system's CA
+    /// bundle by default, see `TLSTrust`) and name the URL's host.
     public static func send(_ body: Data, to url: String, method: String = "POST", contentType: String,
-                            timeout: Double) async throws -> Response {
-        guard let target = checkedURL(url) else {
+                            timeout: Double, trust: TLSTrust = .system) async throws -> Response {
+        guard let target = checkedURL(url),
+              let exchange = HTTPExchange(method: method, url: target, contentType: contentType, body: Array(body)) else {
             throw DeliveryError("\(redact(url)) is not an http:// or https:// URL")
         }
-        var request = URLRequest(url: target, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
-        request.httpMethod = method
-        request.httpBody = body
-        request.setValue(contentType, forHTTPHeaderField: "Content-Type")
-        request.setValue("fleet", forHTTPHeaderField: "User-Agent")
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = timeout
-        config.timeoutIntervalForResource = timeout
-        config.httpShouldSetCookies = false
-        config.connectionProxyDictionary = [:]
-        config.urlCache = nil
-        let session = URLSession(configuration: config)
-        defer { session.finishTasksAndInvalidate() }
+        let environment = ProcessInfo.processInfo.environment
         do {
-            let (data, response) = try await transfer(session: session, request: request, deadline: timeout + 1, reported: timeout)
-            let status = (response as? HTTPURLResponse)?.statusCode ?? 0
-            return Response(status: status, body: data)
-        } catch let error as DeliveryError {
-            throw DeliveryError("\(redact(url)): \(error.message)")
-        } catch let error as URLError where error.code == .timedOut {
-            throw DeliveryError("\(redact(url)): no answer within \(MetricsText.number(timeout)) s")
-        } catch {
-            throw DeliveryError("\(redact(url)): \(describe(error))")
-        }
-    }
-
-    /// A data task with a completion handler (URLSession's async API can hang on Linux), resumed exactly once:
-    /// by the task, or by the deadline, which also cancels the task. Never blocks a thread of the pool.
-    static func transfer(session: URLSession, request: URLRequest, deadline: Double, reported: Double) async throws -> (Data, URLResponse?) {
-        let once = Once()
-        return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse?), Error>) in
-            let task = session.dataTask(with: request) { data, response, error in
-                guard once.claim() else { return }
-                if let error { continuation.resume(throwing: error) } else { continuation.resume(returning: (data ?? Data(), response)) }
+            return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, Error>) in
+                Thread.detachNewThread {
+                    do {
+                        continuation.resume(returning: try exchange.perform(timeout: timeout, trust: trust, environment: environment))
+                    } catch {
+                        continuation.resume(throwing: error)
+                    }
+                }
             }
-            task.resume()
-            DispatchQueue.global().asyncAfter(deadline: .now() + deadline) {
-                guard once.claim() else { return }
-                task.cancel()
-                continuation.resume(throwing: DeliveryError("no answer within \(MetricsText.number(reported)) s"))
-            }
-        }
-    }
-
-    final class Once: @unchecked Sendable {
-        private let lock = NSLock()
-        private var done = false
-        func claim() -> Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            if done { return false }
-            done = true
-            return true
+        } catch let failure as HTTPFailure {
+            throw DeliveryError("\(redact(url)): \(describe(failure, timeout: timeout))")
         }
     }
 
@@ -100,18 +60,15 @@ public enum HTTPPost {
         return "\(scheme)://\(host)\(port)\(hidden)"
     }
 
-    static func describe(_ error: Error) -> String {
-        if let e = error as? URLError {
-            switch e.code {
-            case .cannotConnectToHost: return "connection refused (is it running and listening there?)"
-            case .cannotFindHost, .dnsLookupFailed: return "host name not found"
-            case .notConnectedToInternet, .networkConnectionLost: return "network error (\(e.code.rawValue))"
-            case .secureConnectionFailed, .serverCertificateUntrusted, .serverCertificateHasBadDate:
-                return "TLS handshake failed (certificate?)"
-            default: return "transfer failed (URLError \(e.code.rawValue))"
-            }
+    static func describe(_ failure: HTTPFailure, timeout: Double) -> String {
+        switch failure {
+        case .timeout: return "no answer within \(MetricsText.number(timeout)) s"
+        case .refused: return "connection refused (is it running and listening there?)"
+        case .resolve(let why): return "host name not found (\(why))"
+        case .network(let why): return "network error (\(why))"
+        case .tls(let why): return "TLS failed: \(why)"
+        case .protocolError(let why): return "not an HTTP answer: \(why)"
         }
-        return "transfer failed (\(type(of: error)))"
     }
 
     /// First line of a response body, short and printable, for an error message.

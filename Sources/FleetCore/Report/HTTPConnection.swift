@@ -1,0 +1,184 @@
+import CFleetTLS
+import Foundation
+
+/// Which certificates an https endpoint must chain to.
+public enum TLSTrust: Sendable, Equatable {
+    /// `$SSL_CERT_FILE` and/or `$SSL_CERT_DIR` when set, else the system's CA bundle (the first of
+    /// `TLSTrust.systemBundles` that exists).
+    case system
+    /// Only the certificates of this PEM file (a private CA, or a test server's own certificate).
+    case file(String)
+
+    /// Where Linux distributions keep their CA bundle: Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine.
+    public static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
+                                       "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/ca-bundle.pem",
+                                       "/etc/ssl/cert.pem"]
+
+    /// The PEM file and the hashed folder to load; throws when there is neither.
+    func locations(environment: [String: String]) throws -> (file: String?, dir: String?) {
+        switch self {
+        case .file(let path): return (path, nil)
+        case .system:
+            let file = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
+            let dir = environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
+            if file != nil || dir != nil { return (file, dir) }
+            if let bundle = Self.systemBundles.first(where: { FileManager.default.fileExists(atPath: $0) }) { return (bundle, nil) }
+            throw HTTPFailure.tls("no CA certificates on this machine (install ca-certificates, or set SSL_CERT_FILE)")
+        }
+    }
+
+    /// The TLS library fleet carries, e.g. `OpenSSL 3.0.17 1 Jul 2025`.
+    public static var libraryVersion: String { String(cString: fleet_tls_library_version()) }
+}
+
+/// Why an exchange failed, before `HTTPPost` words it for people (without the URL's secret parts).
+enum HTTPFailure: Error, Equatable {
+    case timeout
+    case refused
+    case resolve(String)
+    case network(String)
+    case tls(String)
+    case protocolError(String)
+}
+
+/// One TCP connection (TLS on top for https), non-blocking, every wait bounded by one deadline.
+final class HTTPConnection {
+    private let fd: Int32
+    private var tls: OpaquePointer?
+    private let deadline: ContinuousClock.Instant
+
+    private init(fd: Int32, deadline: ContinuousClock.Instant) {
+        self.fd = fd
+        self.deadline = deadline
+    }
+
+    deinit {
+        if let tls { fleet_tls_free(tls) }
+        _ = Glibc.close(fd)
+    }
+
+    /// Connects to host:port (and shakes hands when `trust` is given), within the deadline.
+    static func open(host: String, port: Int, trust: TLSTrust?, environment: [String: String],
+                     deadline: ContinuousClock.Instant) throws -> HTTPConnection {
+        let connection = HTTPConnection(fd: try connect(host: host, port: port, deadline: deadline), deadline: deadline)
+        if let trust {
+            let (file, dir) = try trust.locations(environment: environment)
+            var error = [CChar](repeating: 0, count: 256)
+            guard let tls = fleet_tls_client(connection.fd, host, file, dir, &error, error.count) else {
+                throw HTTPFailure.tls(Self.text(error))
+            }
+            connection.tls = tls
+            while true {
+                let rc = fleet_tls_handshake(tls)
+                if rc == 1 { break }
+                try connection.waitFor(rc)
+            }
+        }
+        return connection
+    }
+
+    private static func connect(host: String, port: Int, deadline: ContinuousClock.Instant) throws -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        let rc = getaddrinfo(host, String(port), &hints, &list)
+        guard rc == 0, let first = list else { throw HTTPFailure.resolve(String(cString: gai_strerror(rc))) }
+        defer { freeaddrinfo(list) }
+        var failure = HTTPFailure.refused
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let info = entry {
+            entry = info.pointee.ai_next
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
+            guard fd >= 0 else { failure = .network(String(cString: strerror(errno))); continue }
+            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
+            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+            guard errno == EINPROGRESS else {
+                failure = errno == ECONNREFUSED ? .refused : .network(String(cString: strerror(errno)))
+                _ = Glibc.close(fd)
+                continue
+            }
+            do {
+                try wait(fd: fd, events: Int16(POLLOUT), deadline: deadline)
+            } catch {
+                _ = Glibc.close(fd)
+                throw error
+            }
+            var soError: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
+            if soError == 0 { return fd }
+            failure = soError == ECONNREFUSED ? .refused : .network(String(cString: strerror(soError)))
+            _ = Glibc.close(fd)
+        }
+        throw failure
+    }
+
+    /// Waits until the socket is ready for `events`; throws `.timeout` once the deadline passed.
+    private static func wait(fd: Int32, events: Int16, deadline: ContinuousClock.Instant) throws {
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { throw HTTPFailure.timeout }
+            let millis = Int32(min(60_000, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            var entry = pollfd(fd: fd, events: events, revents: 0)
+            let n = poll(&entry, 1, millis)
+            if n < 0 && errno != EINTR { throw HTTPFailure.network(String(cString: strerror(errno))) }
+            if n > 0 { return }
+        }
+    }
+
+    /// Polls for what a TLS call asked for, or throws its error.
+    private func waitFor(_ rc: Int) throws {
+        switch Int32(rc) {
+        case FLEET_TLS_WANT_READ: try Self.wait(fd: fd, events: Int16(POLLIN), deadline: deadline)
+        case FLEET_TLS_WANT_WRITE: try Self.wait(fd: fd, events: Int16(POLLOUT), deadline: deadline)
+        default:
+            var text = [CChar](repeating: 0, count: 256)
+            if let tls { fleet_tls_last_error(tls, &text, text.count) }
+            throw HTTPFailure.tls(Self.text(text))
+        }
+    }
+
+    private func waitFor(_ rc: Int32) throws { try waitFor(Int(rc)) }
+
+    /// A C string filled in by the TLS shim.
+    private static func text(_ buffer: [CChar]) -> String {
+        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    /// Sends every byte.
+    func write(_ bytes: [UInt8]) throws {
+        var offset = 0
+        while offset < bytes.count {
+            let n: Int = bytes[offset...].withUnsafeBytes { chunk in
+                if let tls { return fleet_tls_write(tls, chunk.baseAddress, chunk.count) }
+                return Glibc.send(fd, chunk.baseAddress, chunk.count, Int32(MSG_NOSIGNAL))
+            }
+            if n > 0 { offset += n; continue }
+            if tls != nil { try waitFor(n); continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try Self.wait(fd: fd, events: Int16(POLLOUT), deadline: deadline)
+            } else {
+                throw HTTPFailure.network(String(cString: strerror(errno)))
+            }
+        }
+    }
+
+    /// Some bytes (at most `limit`), or an empty array once the server closed the connection.
+    func read(limit: Int = 16_384) throws -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: limit)
+        while true {
+            let n: Int = buffer.withUnsafeMutableBytes { space in
+                if let tls { return fleet_tls_read(tls, space.baseAddress, space.count) }
+                return Glibc.recv(fd, space.baseAddress, space.count, 0)
+            }
+            if n >= 0 { return Array(buffer.prefix(n)) }
+            if tls != nil { try waitFor(n); continue }
+            if errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR {
+                try Self.wait(fd: fd, events: Int16(POLLIN), deadline: deadline)
+            } else {
+                throw HTTPFailure.network(String(cString: strerror(errno)))
+            }
+        }
+    }
+}
