@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # fleet status: one JSON line with the app, current and previous release, slot, container health,
-# the nginx upstream target, the lock holders and the last deploy. Changes nothing.
+# the nginx upstream target, the lock holders, the last deploy and the fleet version of the installed
+# scripts (FLEET_VERSION of ROOT_DIR/fleet.conf, not of the copy this runs from). Changes nothing.
 # usage: status.sh --config FILE
 set -euo pipefail
 SCRIPT_NAME=status
@@ -81,4 +82,5 @@ last=null
 res_raw last "${last:-null}"
 res_str deployed_at "$(kv_get "$cur" DEPLOYED_AT)"
 res_str deployed_by "$(kv_get "$cur" DEPLOYED_BY)"
+res_str fleet_version "$(kv_get "$CFG_ROOT_DIR/fleet.conf" FLEET_VERSION)"
 exit 0

@@ -76,6 +76,9 @@ public struct HostStatus: Sendable, Codable, Equatable {
     /// Why what nginx points at disagrees with the recorded current release (a run cut short after its switch);
     /// nil when they agree. The next deploy or rollback repairs it.
     public var inconsistency: String?
+    /// The fleet version whose scripts are installed on the host (`FLEET_VERSION` of its fleet.conf; `+custom`:
+    /// from a folder of the user's); nil before the first deploy, or when an earlier fleet installed them.
+    public var fleetVersion: String?
 
     /// True when the host was never reached (connection, host key, authentication).
     public var unreachable: Bool = false
@@ -103,6 +106,7 @@ public struct HostStatus: Sendable, Codable, Equatable {
         running = LockRecord(json["lock"]?["host"], now: now)
         deployedAt = json["deployed_at"]?.text
         deployedBy = json["deployed_by"]?.text
+        fleetVersion = json["fleet_version"]?.text.flatMap { $0.isEmpty ? nil : $0 }
         lastRun = HostRun(json["last"])
         if json["consistent"]?.bool == false {
             inconsistency = json["inconsistency"]?.text ?? "nginx and the recorded current release disagree"
@@ -161,7 +165,7 @@ extension HostStatus {
     public static func table(_ statuses: [HostStatus], now: Date) -> String {
         let rows = statuses.map { s -> [String] in
             guard s.answered else {
-                return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", StatusFormat.oneLine(s.error ?? "")]
+                return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", "-", StatusFormat.oneLine(s.error ?? "")]
             }
             let health = s.inconsistency != nil ? "DISAGREES (nginx vs current)"
                 : s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
@@ -172,9 +176,9 @@ extension HostStatus {
                 last += " (\(StatusFormat.age(max(0, Int(now.timeIntervalSince(date))))) ago)"
             }
             if let by = s.deployedBy { last += " by \(by)" }
-            return [s.host, s.current ?? "none", s.previous ?? "-", s.slot ?? "-", health, lock, last]
+            return [s.host, s.current ?? "none", s.previous ?? "-", s.slot ?? "-", health, lock, s.fleetVersion ?? "-", last]
         }
-        return StatusFormat.table(["HOST", "RELEASE", "PREVIOUS", "SLOT", "HEALTH", "LOCK", "LAST DEPLOY"], rows)
+        return StatusFormat.table(["HOST", "RELEASE", "PREVIOUS", "SLOT", "HEALTH", "LOCK", "FLEET", "LAST DEPLOY"], rows)
     }
 
     /// One line for the end: how many answered, healthy, locked.
