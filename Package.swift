@@ -25,6 +25,9 @@ let package = Package(
             name: "CFleetTLS",
             linkerSettings: [.linkedLibrary("ssl"), .linkedLibrary("crypto")]
         ),
+        // Generates the source that carries playbooks/*.sh inside the binary (run by the EmbedPlaybooks plugin).
+        .executableTarget(name: "EmbedPlaybooksTool", path: "Plugins/EmbedPlaybooksTool"),
+        .plugin(name: "EmbedPlaybooks", capability: .buildTool(), dependencies: ["EmbedPlaybooksTool"]),
         // The SSH engine: sessions on dedicated threads, known_hosts, commands, uploads.
         .target(
             name: "SSHEngine",
@@ -33,7 +36,8 @@ let package = Package(
         // Inventory -> plan -> execution -> report. The plan is pure data.
         .target(
             name: "FleetCore",
-            dependencies: ["SSHEngine", "CFleetTLS", "Yams"]
+            dependencies: ["SSHEngine", "CFleetTLS", "Yams"],
+            plugins: ["EmbedPlaybooks"]
         ),
         // The subcommands, each taking an injected context so tests can drive them.
         .target(

@@ -5,6 +5,7 @@ import Foundation
 struct BuiltPlan: Sendable {
     var plan: Plan
     var inventory: Inventory
+    var playbooks: Playbooks
 }
 
 /// What plan, deploy and rollback share: building the plan from the options, printing it, and handing it to
@@ -12,32 +13,32 @@ struct BuiltPlan: Sendable {
 enum Rollouts {
     /// Inventory -> (probe) -> plan. Bad input throws (exit 2); contacts hosts only with `probe`.
     static func buildPlan(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
-                          rollout: RolloutOptions, command: FleetCore.PlanCommand, version: String?, rollbackTo: String?,
-                          probe: Bool, onlyHosts: [String]? = nil) async throws -> BuiltPlan {
+                          scripts: PlaybookOptions, rollout: RolloutOptions, command: FleetCore.PlanCommand, version: String?,
+                          rollbackTo: String?, probe: Bool, onlyHosts: [String]? = nil) async throws -> BuiltPlan {
         let inventory = try options.load(context)
         var hosts = try selection.select(from: inventory)
         if let onlyHosts { hosts = hosts.filter { onlyHosts.contains($0.name) } }
-        let dir = try Playbooks.locate(inventoryFile: inventory.file, environment: context.environment,
-                                       executable: context.executable)
+        let playbooks = try scripts.load(inventory, context)
         try inventory.ssh.checkLocalFiles()
         let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: try context.sessions(inventory)) : nil
         let input = PlanInput(inventory: inventory, command: command, version: version, rollbackTo: rollbackTo,
-                              hosts: hosts, run: context.runContext(), playbookNames: Playbooks.names(in: dir),
-                              playbooksDir: dir, probe: states, force: rollout.force,
-                              rollbackOnFailure: rollout.rollbackOnFailure, strictImage: rollout.strictImage)
-        return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory)
+                              hosts: hosts, run: context.runContext(), playbookNames: playbooks.names,
+                              playbooksDir: playbooks.dir, probe: states, force: rollout.force,
+                              rollbackOnFailure: rollout.rollbackOnFailure, strictImage: rollout.strictImage,
+                              fleetVersion: playbooks.fleetVersion)
+        return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory, playbooks: playbooks)
     }
 
     /// `--retry-failed`: the hosts of the last recorded run that failed, were unreachable or did not start; with
     /// no local history (an ephemeral CI runner), the hosts whose own records say they are not on `version`.
     static func hostsToRetry(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
-                             version: String) async throws -> (source: String, hosts: [String]) {
+                             scripts: PlaybookOptions, version: String) async throws -> (source: String, hosts: [String]) {
         let inventory = try options.load(context)
         if !History.list(inventory: inventory.file, environment: inventory.environment).isEmpty {
             let last = try History.hostsToRetry(inventory: inventory)
             return ("the last run, \(last.runId)", last.hosts)
         }
-        let targets = try options.scriptTargets(selection, context)
+        let targets = try options.scriptTargets(selection, scripts, context)
         let statuses = await StatusReader.read(inventory: inventory, hosts: targets.hosts, sessions: try context.sessions(inventory),
                                                playbooks: targets.playbooks)
         return ("no local history: the hosts' own records, hosts not on \(version)", HostRecords.toRetry(statuses, version: version))
@@ -52,7 +53,7 @@ enum Rollouts {
     /// progress, prints the recap (or the JSON report), and returns fleet's exit code.
     static func execute(_ built: BuiltPlan, context: CommandContext, rollout options: RolloutOptions) async throws -> Int32 {
         let (plan, inventory) = (built.plan, built.inventory)
-        let files = try UploadFiles(plan: plan, inventory: inventory)
+        let files = try UploadFiles(plan: plan, inventory: inventory, known: built.playbooks.bytesByPath)
         // On a terminal every message goes through the live view, which prints it above the host lines.
         let view = useLiveView(context, rollout: options) ? liveView(context, hosts: plan.hosts.map(\.name)) : nil
         var shown = context

@@ -31,7 +31,7 @@ struct InitCommandTests {
         #expect(inventory.app == "shop")
         #expect(inventory.envFile?.path == dir + "/inventory/production.env")
         // Its playbooks are found next to it.
-        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]) == dir + "/playbooks")
+        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]).dir == dir + "/playbooks")
 
         // Second run: the user's edits stay, each skipped file is named, .gitignore not duplicated.
         try "app: mine\n".write(toFile: dir + "/inventory/production.yml", atomically: true, encoding: .utf8)

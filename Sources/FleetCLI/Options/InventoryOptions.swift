@@ -33,6 +33,24 @@ public struct HostSelectionOptions: ParsableArguments, Sendable {
     }
 }
 
+/// `--playbooks DIR`: the commands that run host scripts (plan, deploy, rollback, status, lock, setup).
+public struct PlaybookOptions: ParsableArguments, Sendable {
+    @Option(name: .long, help: ArgumentHelp(
+        "Install the host scripts of this folder instead of fleet's own (default: $FLEET_PLAYBOOKS, else ../playbooks beside the inventory's folder if it exists, else the scripts built into fleet).",
+        valueName: "dir"))
+    public var playbooks: String?
+
+    public init() {}
+
+    /// The scripts `Playbooks.locate` finds; a folder is announced on stderr with how it differs from fleet's own.
+    func load(_ inventory: Inventory, _ context: CommandContext) throws -> Playbooks {
+        let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment, option: playbooks,
+                                           currentDirectory: context.currentDirectory)
+        if let notice = playbooks.notice() { context.err(notice) }
+        return playbooks
+    }
+}
+
 /// What a host command starts from: the inventory and the selected hosts.
 struct Targets {
     let inventory: Inventory
@@ -54,10 +72,9 @@ extension InventoryOptions {
         return Targets(inventory: inventory, hosts: try selection.select(from: inventory))
     }
 
-    func scriptTargets(_ selection: HostSelectionOptions, _ context: CommandContext) throws -> ScriptTargets {
+    func scriptTargets(_ selection: HostSelectionOptions, _ scripts: PlaybookOptions, _ context: CommandContext) throws -> ScriptTargets {
         let targets = try targets(selection, context)
-        let playbooks = try Playbooks.load(inventoryFile: targets.inventory.file, environment: context.environment,
-                                           executable: context.executable)
+        let playbooks = try scripts.load(targets.inventory, context)
         return ScriptTargets(inventory: targets.inventory, hosts: targets.hosts, playbooks: playbooks)
     }
 }

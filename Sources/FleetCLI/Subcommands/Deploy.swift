@@ -14,6 +14,7 @@ public struct Deploy: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
     @OptionGroup public var rollout: RolloutOptions
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan (as `fleet plan` does) and change nothing.")
@@ -33,7 +34,7 @@ public struct Deploy: ContextCommand {
     public func perform(context: CommandContext) async throws -> Int32 {
         var only: [String]?
         if retryFailed {
-            let last = try await Rollouts.hostsToRetry(context: context, inventory: inventory, selection: selection, version: version)
+            let last = try await Rollouts.hostsToRetry(context: context, inventory: inventory, selection: selection, scripts: scripts, version: version)
             guard !last.hosts.isEmpty else {
                 context.err("--retry-failed: nothing to retry, \(last.source) left no failed host\n")
                 return ExitStatus.ok
@@ -41,7 +42,7 @@ public struct Deploy: ContextCommand {
             context.err("retrying \(last.hosts.count) host\(last.hosts.count == 1 ? "" : "s") (\(last.source)): \(last.hosts.joined(separator: ", "))\n")
             only = last.hosts
         }
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
                                                  command: .deploy, version: version, rollbackTo: nil,
                                                  probe: probe && dryRun, onlyHosts: only)
         if dryRun {

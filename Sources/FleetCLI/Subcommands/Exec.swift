@@ -15,6 +15,7 @@ public struct Exec: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Option(help: "Hosts in flight at most (default: the inventory's ssh.parallel).")
     public var parallel: Int?
@@ -54,7 +55,7 @@ public struct Exec: ContextCommand {
         let line = words.count == 1 ? words[0] : ShellWords.join(words)
         var runner = ExecRunner(sessions: try context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
         if container {
-            let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment, executable: context.executable)
+            let playbooks = try scripts.load(inventory, context)
             runner.script = (HostScripts(inventory: inventory, playbooks: playbooks), ["exec", "--"] + words)
         }
         let json = self.json

@@ -16,6 +16,7 @@ public struct HistoryCommand: ContextCommand {
     )
 
     @OptionGroup public var inventory: InventoryOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Option(help: "Show at most this many runs (default 20; 0 for all).")
     public var limit = 20
@@ -45,8 +46,7 @@ public struct HistoryCommand: ContextCommand {
         guard !recorded.isEmpty else {
             // An ephemeral CI runner: what the hosts themselves recorded.
             context.err("no runs recorded here (\(folder)); reading the hosts' own records\n")
-            let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment,
-                                               executable: context.executable)
+            let playbooks = try scripts.load(inventory, context)
             let statuses = await StatusReader.read(inventory: inventory, hosts: inventory.hosts,
                                                    sessions: try context.sessions(inventory), playbooks: playbooks)
             if json {

@@ -23,6 +23,7 @@ public struct LockStatus: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Flag(help: "Print one JSON object per host: host, lock (the record or null), error.")
     public var json = false
@@ -30,7 +31,7 @@ public struct LockStatus: ContextCommand {
     public init() {}
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let setup = try LockSetup(inventory, selection, context)
+        let setup = try LockSetup(inventory, selection, scripts, context)
         let results = try await setup.each("lock.sh", ["status"], context) { output, now in
             LockRecord(output.json?["holder"], now: now)
         }
@@ -77,6 +78,7 @@ public struct LockRelease: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Flag(help: "Print one JSON object per host: host, lock (the record removed, or null), error.")
     public var json = false
@@ -87,7 +89,7 @@ public struct LockRelease: ContextCommand {
     public init() {}
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let setup = try LockSetup(inventory, selection, context)
+        let setup = try LockSetup(inventory, selection, scripts, context)
         // A run alive on any host: release nothing (its other hosts' locks are not stale either).
         let busy = try await setup.each("lock.sh", ["status"], context) { output, now in LockRecord(output.json?["busy"], now: now) }
         let alive = zip(setup.hosts, busy).compactMap { host, result -> (String, LockRecord)? in
@@ -147,8 +149,8 @@ struct LockSetup {
     let hosts: [HostEntry]
     let playbooks: Playbooks
 
-    init(_ options: InventoryOptions, _ selection: HostSelectionOptions, _ context: CommandContext) throws {
-        let targets = try options.scriptTargets(selection, context)
+    init(_ options: InventoryOptions, _ selection: HostSelectionOptions, _ scripts: PlaybookOptions, _ context: CommandContext) throws {
+        let targets = try options.scriptTargets(selection, scripts, context)
         (inventory, hosts, playbooks) = (targets.inventory, targets.hosts, targets.playbooks)
     }
 

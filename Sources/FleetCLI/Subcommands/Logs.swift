@@ -17,6 +17,7 @@ public struct Logs: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Option(help: "The process whose logs to show (web, the app's one process today).")
     public var process = "web"
@@ -41,7 +42,7 @@ public struct Logs: ContextCommand {
     }
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let targets = try inventory.scriptTargets(selection, context)
+        let targets = try inventory.scriptTargets(selection, scripts, context)
         let scripts = HostScripts(inventory: targets.inventory, playbooks: targets.playbooks)
         let follow = self.follow
         let args = ["logs", "--lines", String(lines)] + (since.map { ["--since", $0] } ?? []) + (follow ? ["--follow"] : [])

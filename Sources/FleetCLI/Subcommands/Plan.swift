@@ -16,6 +16,7 @@ public struct PlanCommand: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
     @OptionGroup public var rollout: RolloutOptions
 
     @Flag(help: "Connect read-only to every host: show its release, slot and lock; skip hosts already on VERSION.")
@@ -27,7 +28,7 @@ public struct PlanCommand: ContextCommand {
     public init() {}
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
                                                  command: .deploy, version: version, rollbackTo: nil, probe: probe)
         Rollouts.printPlan(built.plan, context: context, rollout: rollout)
         guard probe else { return ExitStatus.ok }

@@ -11,6 +11,7 @@ public struct Rollback: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
     @OptionGroup public var rollout: RolloutOptions
 
     @Option(help: "One host (same as --hosts NAME).")
@@ -37,7 +38,7 @@ public struct Rollback: ContextCommand {
                 inventory.inventory = InventoryLoader.only(holding: host, in: context.currentDirectory)
             }
         }
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, rollout: rollout,
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
                                                  command: .rollback, version: nil, rollbackTo: to, probe: false)
         if dryRun {
             Rollouts.printPlan(built.plan, context: context, rollout: rollout)

@@ -17,6 +17,7 @@ public struct Setup: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Option(help: "The deploy user to create and grant rights to (default: the inventory's ssh.user).")
     public var user: String?
@@ -36,7 +37,7 @@ public struct Setup: ContextCommand {
     }
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let loaded = try inventory.scriptTargets(selection, context)
+        let loaded = try inventory.scriptTargets(selection, scripts, context)
         let (inventory, hosts, playbooks) = (loaded.inventory, loaded.hosts, loaded.playbooks)
         let deployUser = user ?? inventory.ssh.user
         guard Self.isLoginName(deployUser) else {

@@ -16,6 +16,7 @@ public struct Status: ContextCommand {
 
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
+    @OptionGroup public var scripts: PlaybookOptions
 
     @Flag(help: "Print one JSON object per host and nothing else.")
     public var json = false
@@ -23,7 +24,7 @@ public struct Status: ContextCommand {
     public init() {}
 
     public func perform(context: CommandContext) async throws -> Int32 {
-        let targets = try inventory.scriptTargets(selection, context)
+        let targets = try inventory.scriptTargets(selection, scripts, context)
         let statuses = await StatusReader.read(inventory: targets.inventory, hosts: targets.hosts,
                                                sessions: try context.sessions(targets.inventory), playbooks: targets.playbooks)
         if json {

@@ -17,72 +17,6 @@ public struct HostFailure: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String { message.hasPrefix(host + ":") ? message : "\(host): \(message)" }
 }
 
-/// The host scripts of `playbooks/`, read once from this machine.
-public struct Playbooks: Sendable {
-    public struct File: Sendable, Equatable {
-        public var name: String
-        public var bytes: [UInt8]
-    }
-
-    /// The folder they were read from (absolute).
-    public var dir: String
-    /// Every `*.sh` of the folder, sorted by name.
-    public var files: [File]
-
-    /// The playbooks folder, the one place every command finds it: `$FLEET_PLAYBOOKS` when set, else
-    /// `<inventory folder>/../playbooks` (what `fleet init` writes), else `playbooks/` in the checkout the fleet
-    /// binary was built in (`executable` is its path). An error says everywhere it looked.
-    public static func locate(inventoryFile: String, environment: [String: String],
-                              executable: String? = nil) throws -> String {
-        var candidates: [(dir: String, why: String)] = []
-        let env = environment["FLEET_PLAYBOOKS"] ?? ""
-        if !env.isEmpty {
-            candidates.append(((env as NSString).standardizingPath, "$FLEET_PLAYBOOKS"))
-        }
-        let beside = (((inventoryFile as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent("../playbooks") as NSString).standardizingPath
-        candidates.append((beside, "next to the inventory's folder"))
-        if var dir = executable.map({ ($0 as NSString).deletingLastPathComponent }), dir.hasPrefix("/") {
-            for _ in 0..<6 {
-                candidates.append(((dir as NSString).appendingPathComponent("playbooks"), "fleet's checkout"))
-                dir = (dir as NSString).deletingLastPathComponent
-            }
-        }
-        if let found = candidates.first(where: { isPlaybooksFolder($0.dir) }) { return found.dir }
-        let looked = candidates.prefix(3).map { "\($0.dir) (\($0.why))" } + (env.isEmpty ? ["$FLEET_PLAYBOOKS (not set)"] : [])
-        throw PlaybooksError(
-            "cannot find fleet's host scripts (status.sh, lib.sh...); looked in " + looked.joined(separator: ", ")
-            + ". Run `fleet init` in your app repository, or set FLEET_PLAYBOOKS to the playbooks/ folder of fleet")
-    }
-
-    static func isPlaybooksFolder(_ dir: String) -> Bool {
-        FileManager.default.fileExists(atPath: dir + "/lib.sh") && FileManager.default.fileExists(atPath: dir + "/status.sh")
-    }
-
-    /// Every script the hosts need, by name (setup.sh runs only through `fleet setup`).
-    public static func names(in dir: String) -> [String] {
-        ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? [])
-            .filter { $0.hasSuffix(".sh") && $0 != "setup.sh" }.sorted()
-    }
-
-    /// Reads every `*.sh` of the folder found by `locate`.
-    public static func load(inventoryFile: String, environment: [String: String], executable: String? = nil) throws -> Playbooks {
-        try load(dir: locate(inventoryFile: inventoryFile, environment: environment, executable: executable))
-    }
-
-    public static func load(dir: String) throws -> Playbooks {
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).filter { $0.hasSuffix(".sh") }.sorted()
-        let files = try names.map { name -> File in
-            guard let data = FileManager.default.contents(atPath: dir + "/" + name) else {
-                throw PlaybooksError("cannot read the host script \(dir)/\(name); check its permissions")
-            }
-            return File(name: name, bytes: Array(data))
-        }
-        guard !files.isEmpty else { throw PlaybooksError("no host scripts (*.sh) in \(dir)") }
-        return Playbooks(dir: dir, files: files)
-    }
-}
-
 /// What one host script said: its exit, its last JSON line, and its stderr for messages.
 public struct HostScriptOutput: Sendable {
     public var exitStatus: Int32
@@ -126,7 +60,8 @@ public struct HostScripts: Sendable {
     /// round trip. Safe to run again. Throws a `HostFailure` saying what failed and what to do.
     public func install(on session: any HostSession) async throws {
         _ = try await send(StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
-                                                      host: session.hostName, run: nil, [], purpose: "", timeout: 60, place: true),
+                                                      host: session.hostName, run: nil, [], purpose: "", timeout: 60, place: true,
+                                                      fleetVersion: playbooks.fleetVersion),
                            on: session)
     }
 
@@ -139,7 +74,8 @@ public struct HostScripts: Sendable {
                               timeout: Duration? = .seconds(120), onLine: LineHandler? = nil) async throws -> HostScriptOutput {
         var step = StepFactory.installScripts(playbooks.files.map(\.name), from: playbooks.dir, inventory: inventory,
                                               host: session.hostName, run: script, args, purpose: "",
-                                              timeout: Int((timeout ?? .seconds(120)) / .seconds(1)), place: false)
+                                              timeout: Int((timeout ?? .seconds(120)) / .seconds(1)), place: false,
+                                              fleetVersion: playbooks.fleetVersion)
         if timeout == nil { step.timeoutSeconds = nil }
         return try await send(step, on: session, onLine: onLine)
     }
@@ -148,8 +84,7 @@ public struct HostScripts: Sendable {
     /// are the output's, not thrown.
     private func send(_ step: Step, on session: any HostSession, onLine: LineHandler? = nil) async throws -> HostScriptOutput {
         let host = session.hostName
-        let files = UploadFiles(playbooks: Dictionary(uniqueKeysWithValues: playbooks.files.map { (playbooks.dir + "/" + $0.name, $0.bytes) }),
-                                env: [])
+        let files = UploadFiles(playbooks: playbooks.bytesByPath, env: [])
         let stream = try files.stream(for: step)
         let result: CommandResult
         do {

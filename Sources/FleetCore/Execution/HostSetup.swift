@@ -29,7 +29,7 @@ public struct HostSetup: Sendable {
         text += "  send    one tar stream on stdin, unpacked into a fresh folder under /tmp (\"$d\"):\n"
         for file in playbooks.files { text += "            \(file.name) (0755)\n" }
         text += "            fleet.conf (0644):\n"
-        text += FleetConf.render(inventory, host: host).split(separator: "\n").map { "              \($0)\n" }.joined()
+        text += FleetConf.render(inventory, host: host, fleetVersion: playbooks.fleetVersion).split(separator: "\n").map { "              \($0)\n" }.joined()
         text += "  run     \(command)\n"
         return text
     }
@@ -38,7 +38,7 @@ public struct HostSetup: Sendable {
     public func run(on session: any HostSession) async throws -> [String] {
         let host = session.hostName
         var entries = playbooks.files.map { Tarball.Entry(name: $0.name, mode: 0o755, bytes: $0.bytes) }
-        entries.append(Tarball.Entry(name: "fleet.conf", mode: 0o644, bytes: Array(FleetConf.render(inventory, host: host).utf8)))
+        entries.append(Tarball.Entry(name: "fleet.conf", mode: 0o644, bytes: Array(FleetConf.render(inventory, host: host, fleetVersion: playbooks.fleetVersion).utf8)))
         let stream = try Tarball.pack(entries, mtime: Int(Date().timeIntervalSince1970))
         let result = try await session.run(command, timeout: .seconds(1800), stdin: stream, onLine: nil)
         let json = JSONValue.resultLine(in: result.stdoutText)

@@ -103,9 +103,10 @@ public struct UploadFiles: Sendable {
     private var playbooks: [String: [UInt8]]
     private var envContents: [UInt8]
 
-    /// Reads every playbook the plan uploads. Throws naming the missing file.
-    public init(plan: Plan, inventory: Inventory) throws {
-        var playbooks: [String: [UInt8]] = [:]
+    /// Reads every playbook the plan uploads: from `known` (the scripts the plan was built with, fleet's own
+    /// included), else from disk. Throws naming the missing file.
+    public init(plan: Plan, inventory: Inventory, known: [String: [UInt8]] = [:]) throws {
+        var playbooks = known
         let steps = plan.stages.flatMap { $0.hosts.flatMap(\.steps) }
         let sources = steps.compactMap(\.stdin) + steps.flatMap { $0.files?.map(\.source) ?? [] }
         for source in sources where source.kind == .playbook {

@@ -1,7 +1,8 @@
 /// `fleet.conf` for one host: `KEY=VALUE` lines in the order of docs/design.md. Every value was validated by the
 /// inventory loader (no spaces, quotes, `$`, backticks, `;` or newlines); `{host}` is replaced by the host's name.
+/// `FLEET_VERSION` says which fleet installed the scripts beside it (`+custom`: from a folder of the user's).
 public enum FleetConf {
-    public static func render(_ inventory: Inventory, host: String) -> String {
+    public static func render(_ inventory: Inventory, host: String, fleetVersion: String = FleetVersion.current) -> String {
         func sub(_ v: String) -> String { Inventory.substitute(v, host: host) }
         let lines: [(String, String)] = [
             ("APP", inventory.app),
@@ -24,6 +25,7 @@ public enum FleetConf {
             ("DRAIN_SECONDS", String(inventory.drainSeconds)),
             ("KEEP_RELEASES", String(inventory.keepReleases)),
             ("TEXTFILE_DIR", sub(inventory.metrics.textfileDir)),
+            ("FLEET_VERSION", fleetVersion),
         ]
         return lines.map { "\($0.0)=\($0.1)\n" }.joined()
     }

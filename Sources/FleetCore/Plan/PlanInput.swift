@@ -11,8 +11,10 @@ public struct PlanInput: Sendable {
     public var run: RunContext
     /// Host scripts to upload to `ROOT/bin/`, e.g. lib.sh, deploy.sh...
     public var playbookNames: [String]
-    /// Where they are on this machine (absolute).
+    /// Where they are on this machine (absolute), or `fleet VERSION (built in)` for fleet's own.
     public var playbooksDir: String
+    /// `FLEET_VERSION` of the hosts' fleet.conf (`Playbooks.fleetVersion`).
+    public var fleetVersion: String
     /// `--probe` results by host name; hosts already on the target are skipped unless `force`.
     public var probe: [String: HostState]?
     public var force: Bool
@@ -23,7 +25,7 @@ public struct PlanInput: Sendable {
     public init(inventory: Inventory, command: PlanCommand, version: String? = nil, rollbackTo: String? = nil,
                 hosts: [HostEntry], run: RunContext, playbookNames: [String], playbooksDir: String,
                 probe: [String: HostState]? = nil, force: Bool = false, rollbackOnFailure: Bool = false,
-                strictImage: Bool = false) {
+                strictImage: Bool = false, fleetVersion: String = FleetVersion.current) {
         self.inventory = inventory
         self.command = command
         self.version = version
@@ -36,6 +38,7 @@ public struct PlanInput: Sendable {
         self.force = force
         self.rollbackOnFailure = rollbackOnFailure
         self.strictImage = strictImage
+        self.fleetVersion = fleetVersion
     }
 }
 

@@ -35,7 +35,7 @@ struct StepFactory {
                     "--command", input.command.rawValue] + version
         var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name,
                                          run: "lock.sh", lock, purpose: "take the host lock, then put the files in place",
-                                         timeout: 30, place: true)]
+                                         timeout: 30, place: true, fleetVersion: input.fleetVersion)]
         if isDeploy {
             // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
@@ -63,13 +63,14 @@ struct StepFactory {
     static let installFailed: Int32 = 97
 
     static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String,
-                               run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool) -> Step {
+                               run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool,
+                               fleetVersion: String = FleetVersion.current) -> Step {
         let root = inventory.rootDir(for: host)
         var files = names.map { name in
             InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: dir + "/" + name),
                         path: root + "/bin/" + name, mode: "0755", member: "0/" + name)
         }
-        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host)),
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host, fleetVersion: fleetVersion)),
                                  path: root + "/fleet.conf", mode: "0644", member: "1/fleet.conf"))
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.container.options.argumentsFile),
                                  path: root + "/container.args", mode: "0644", member: "1/container.args"))
