@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, as root: static checks, the build, a lab of real hosts (sshd, dockerd, nginx, a
-# registry in network namespaces), the Swift tests and the host-script tests against it. The lab is torn down
+# registry in network namespaces), the Swift tests, the release tarball in a bare Debian root filesystem (with a
+# deploy from there) and the host-script tests against it. The lab is torn down
 # at the end, however the run ends.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -12,6 +13,7 @@ trap 'scripts/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 scripts/lab/lab.sh up --hosts 4 --servers
 scripts/lab/lab.sh light-up 20
 swift test --skip-build
+scripts/ci/release-check.sh
 if [[ -x Tests/playbooks/run.sh ]]; then
   Tests/playbooks/run.sh
 fi
