@@ -17,26 +17,34 @@ struct InitCommandTests {
         let env = ["FLEET_HOME": LabApp.repo]
         let first = Captured()
         #expect(try await Init.parse([dir]).run(context: first.context(environment: env)) == 0, "\(first.err)")
-        for path in ["inventory/production.yml", "inventory/production.env.example", "playbooks/deploy.sh", "playbooks/lib.sh",
-                     "playbooks/setup.sh", ".github/workflows/deploy.yml", "monitoring/alerts.yml", "monitoring/prometheus.yml", ".gitignore"] {
+        for path in ["inventory/production.yml", "inventory/production.env.example", ".github/workflows/deploy.yml",
+                     "monitoring/alerts.yml", "monitoring/prometheus.yml", ".gitignore"] {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + path), "\(path)")
         }
-        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/playbooks/deploy.sh")[.posixPermissions] as? Int
-        #expect(mode == 0o755)
         #expect(try String(contentsOfFile: dir + "/.gitignore", encoding: .utf8).contains("inventory/*.env\n"))
 
-        // The starting inventory loads once its env file exists.
+        // The starting inventory loads once its env file exists; fleet's own scripts serve it.
         try FileManager.default.copyItem(atPath: dir + "/inventory/production.env.example", toPath: dir + "/inventory/production.env")
         let inventory = try InventoryLoader.load(path: dir + "/inventory/production.yml")
         #expect(inventory.app == "shop")
         #expect(inventory.envFile?.path == dir + "/inventory/production.env")
-        // Its playbooks are found next to it.
+        #expect(!FileManager.default.fileExists(atPath: dir + "/playbooks"))
+        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]).origin == .builtIn)
+
+        // --with-playbooks writes fleet's own scripts (0755) to customise; they are then found next to the inventory.
+        let scripts = Captured()
+        #expect(try await Init.parse(["--with-playbooks", dir]).run(context: scripts.context(environment: env)) == 0)
+        for file in Playbooks.builtIn().files {
+            #expect(FileManager.default.contents(atPath: dir + "/playbooks/" + file.name) == Data(file.bytes), "\(file.name)")
+        }
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/playbooks/deploy.sh")[.posixPermissions] as? Int
+        #expect(mode == 0o755)
         #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]).dir == dir + "/playbooks")
 
         // Second run: the user's edits stay, each skipped file is named, .gitignore not duplicated.
         try "app: mine\n".write(toFile: dir + "/inventory/production.yml", atomically: true, encoding: .utf8)
         let second = Captured()
-        #expect(try await Init.parse([dir]).run(context: second.context(environment: env)) == 0)
+        #expect(try await Init.parse(["--with-playbooks", dir]).run(context: second.context(environment: env)) == 0)
         #expect(try String(contentsOfFile: dir + "/inventory/production.yml", encoding: .utf8) == "app: mine\n")
         #expect(second.err.contains("skipped inventory/production.yml: it exists (--force overwrites it)"), "\(second.err)")
         #expect(second.err.contains("skipped playbooks/deploy.sh"))

@@ -2,21 +2,27 @@ import ArgumentParser
 import FleetCore
 import Foundation
 
-/// `fleet init`: a starting inventory, the host scripts, the deploy workflow and the monitoring files.
+/// `fleet init`: a starting inventory, the deploy workflow and the monitoring files (the host scripts on request).
 public struct Init: ContextCommand {
     public static let configuration = CommandConfiguration(
-        abstract: "Write a starting inventory, playbooks, deploy workflow and monitoring files into an app repository.",
+        abstract: "Write a starting inventory, deploy workflow and monitoring files into an app repository.",
         discussion: """
-            Writes inventory/production.yml, inventory/production.env.example, playbooks/*.sh, \
-            .github/workflows/deploy.yml and monitoring/, and adds inventory/*.env to .gitignore. An existing \
-            file is never overwritten without --force (each skipped file is named). The files come from fleet's \
-            own folder: $FLEET_HOME, else the parent of $FLEET_PLAYBOOKS, else the folder the fleet binary was \
-            built in. Exit status: 0, 1 when a file could not be written, 2 when fleet's files are not found.
+            Writes inventory/production.yml, inventory/production.env.example, .github/workflows/deploy.yml and \
+            monitoring/, and adds inventory/*.env to .gitignore. fleet carries its host scripts; with \
+            --with-playbooks it also writes them to playbooks/*.sh, to customise: fleet then installs those and \
+            says how they differ from its own. An existing file is never overwritten without --force (each \
+            skipped file is named). The other files come from fleet's own folder: $FLEET_HOME, else the parent \
+            of $FLEET_PLAYBOOKS, else the nearest folder above the fleet binary (symbolic links followed) holding \
+            inventory/production.example.yml, as the unpacked release tarball does. Exit status: 0, 1 when a \
+            file could not be written, 2 when fleet's files are not found.
             """
     )
 
     @Flag(help: "Overwrite files that already exist.")
     public var force = false
+
+    @Flag(help: "Also write fleet's host scripts to playbooks/*.sh, to customise them (fleet uses its own otherwise).")
+    public var withPlaybooks = false
 
     @Argument(help: "The app repository (default: the current folder).")
     public var directory: String?
@@ -35,7 +41,7 @@ public struct Init: ContextCommand {
         let target = ((given.hasPrefix("/") ? given : context.currentDirectory + "/" + given) as NSString).standardizingPath
         let files: [InitFiles.File]
         do {
-            files = try InitFiles.files(home: home)
+            files = try InitFiles.files(home: home, playbooks: withPlaybooks)
         } catch {
             context.err("error: \(error)\n")
             return 2
@@ -85,12 +91,12 @@ enum InitFiles {
     }
 
     static func isHome(_ dir: String) -> Bool {
-        FileManager.default.fileExists(atPath: dir + "/playbooks/lib.sh")
-            && FileManager.default.fileExists(atPath: dir + "/inventory/production.example.yml")
+        FileManager.default.fileExists(atPath: dir + "/inventory/production.example.yml")
+            && FileManager.default.fileExists(atPath: dir + "/docs/examples/deploy.yml")
     }
 
     /// `$FLEET_HOME`, else the parent of `$FLEET_PLAYBOOKS`, else the nearest folder above the binary holding
-    /// `playbooks/lib.sh` and `inventory/production.example.yml`.
+    /// `inventory/production.example.yml` and `docs/examples/deploy.yml` (a checkout, or the unpacked release).
     static func fleetHome(environment: [String: String], executable: String) throws -> String {
         var looked: [String] = []
         if let home = environment["FLEET_HOME"], !home.isEmpty {
@@ -108,7 +114,7 @@ enum InitFiles {
             dir = (dir as NSString).deletingLastPathComponent
         }
         looked.append("the folders above \(executable)")
-        throw HostFailure(host: "fleet init", message: "cannot find fleet's own files (playbooks/, inventory/production.example.yml); looked in "
+        throw HostFailure(host: "fleet init", message: "cannot find fleet's own files (inventory/production.example.yml, docs/examples/deploy.yml); looked in "
             + looked.joined(separator: ", ") + ". Set FLEET_HOME to the folder of the fleet release or checkout")
     }
 
@@ -119,8 +125,8 @@ enum InitFiles {
         return Array(data)
     }
 
-    /// Every file to write, relative to the target folder.
-    static func files(home: String) throws -> [File] {
+    /// Every file to write, relative to the target folder; the host scripts (fleet's own) with `playbooks`.
+    static func files(home: String, playbooks: Bool = false) throws -> [File] {
         var files: [File] = []
         var inventory = String(decoding: try read(home + "/inventory/production.example.yml"), as: UTF8.self)
         inventory = inventory.replacingOccurrences(of: "# fleet inventory for one environment. Copy to inventory/production.yml and edit.",
@@ -128,8 +134,9 @@ enum InitFiles {
         inventory = inventory.replacingOccurrences(of: "env_file: production.example.env ", with: "env_file: production.env         ")
         files.append(File(path: "inventory/production.yml", bytes: Array(inventory.utf8), mode: 0o644))
         files.append(File(path: "inventory/production.env.example", bytes: try read(home + "/inventory/production.example.env"), mode: 0o644))
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: home + "/playbooks")) ?? []).filter { $0.hasSuffix(".sh") }.sorted()
-        for name in names { files.append(File(path: "playbooks/" + name, bytes: try read(home + "/playbooks/" + name), mode: 0o755)) }
+        if playbooks {
+            for file in Playbooks.builtIn().files { files.append(File(path: "playbooks/" + file.name, bytes: file.bytes, mode: 0o755)) }
+        }
         files.append(File(path: ".github/workflows/deploy.yml", bytes: try read(home + "/docs/examples/deploy.yml"), mode: 0o644))
         let monitoring = ((try? FileManager.default.contentsOfDirectory(atPath: home + "/docs/monitoring")) ?? []).sorted()
         for name in monitoring where !name.hasPrefix(".") {
