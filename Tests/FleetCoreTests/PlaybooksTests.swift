@@ -53,8 +53,8 @@ import Testing
         try FileManager.default.copyItem(atPath: Self.repo + "/playbooks", toPath: dir + "/playbooks")
         let inventory = dir + "/inventory/production.yml"
         let same = try Playbooks.load(inventoryFile: inventory, environment: [:])
-        #expect(same.notice() == "fleet: host scripts from \(dir)/playbooks (next to the inventory's folder), not fleet's own: "
-                + "identical to fleet \(FleetVersion.current)'s own\n")
+        #expect(same.notice() == "fleet: host scripts from \(dir)/playbooks (next to the inventory's folder), not fleet "
+                + "\(FleetVersion.current)'s own: identical to them\n")
         try "# mine\n".write(toFile: dir + "/playbooks/deploy.sh", atomically: true, encoding: .utf8)
         try "# extra\n".write(toFile: dir + "/playbooks/extra.sh", atomically: true, encoding: .utf8)
         try FileManager.default.removeItem(atPath: dir + "/playbooks/hook.sh")

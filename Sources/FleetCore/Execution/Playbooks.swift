@@ -119,7 +119,7 @@ public struct Playbooks: Sendable {
         if !differ.isEmpty { parts.append("\(differ.count) differ (\(differ.joined(separator: ", ")))") }
         if !extra.isEmpty { parts.append("\(extra.count) not in fleet's (\(extra.joined(separator: ", ")))") }
         if !missing.isEmpty { parts.append("\(missing.count) of fleet's missing (\(missing.joined(separator: ", ")))") }
-        let how = parts.isEmpty ? "identical to fleet \(FleetVersion.current)'s own" : "compared with fleet \(FleetVersion.current)'s own: " + parts.joined(separator: ", ")
-        return "fleet: host scripts from \(dir) (\(why)), not fleet's own: \(how)\n"
+        let how = parts.isEmpty ? "identical to them" : parts.joined(separator: ", ")
+        return "fleet: host scripts from \(dir) (\(why)), not fleet \(FleetVersion.current)'s own: \(how)\n"
     }
 }
