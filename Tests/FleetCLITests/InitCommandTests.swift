@@ -22,6 +22,8 @@ struct InitCommandTests {
             #expect(FileManager.default.fileExists(atPath: dir + "/" + path), "\(path)")
         }
         #expect(try String(contentsOfFile: dir + "/.gitignore", encoding: .utf8).contains("inventory/*.env\n"))
+        #expect(try String(contentsOfFile: dir + "/.github/workflows/deploy.yml", encoding: .utf8)
+            .contains("\n  FLEET_VERSION: \"\(FleetVersion.current)\"\n"))
 
         // The starting inventory loads once its env file exists; fleet's own scripts serve it.
         try FileManager.default.copyItem(atPath: dir + "/inventory/production.env.example", toPath: dir + "/inventory/production.env")

@@ -137,12 +137,19 @@ enum InitFiles {
         if playbooks {
             for file in Playbooks.builtIn().files { files.append(File(path: "playbooks/" + file.name, bytes: file.bytes, mode: 0o755)) }
         }
-        files.append(File(path: ".github/workflows/deploy.yml", bytes: try read(home + "/docs/examples/deploy.yml"), mode: 0o644))
+        files.append(File(path: ".github/workflows/deploy.yml", bytes: Array(workflow(try read(home + "/docs/examples/deploy.yml")).utf8), mode: 0o644))
         let monitoring = ((try? FileManager.default.contentsOfDirectory(atPath: home + "/docs/monitoring")) ?? []).sorted()
         for name in monitoring where !name.hasPrefix(".") {
             files.append(File(path: "monitoring/" + name, bytes: try read(home + "/docs/monitoring/" + name), mode: 0o644))
         }
         return files
+    }
+
+    /// The deploy workflow, installing the release of this fleet (its `FLEET_VERSION:` line).
+    static func workflow(_ bytes: [UInt8]) -> String {
+        String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map { line in
+            line.hasPrefix("  FLEET_VERSION: ") ? "  FLEET_VERSION: \"\(FleetVersion.current)\"" : String(line)
+        }.joined(separator: "\n")
     }
 
     static func write(_ file: File, to path: String) throws {
