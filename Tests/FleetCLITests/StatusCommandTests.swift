@@ -31,10 +31,12 @@ struct StatusCommandTests {
             #expect((web1["deployed_by"] as? String)?.isEmpty == false)
             #expect((web1["deployed_at"] as? String)?.hasPrefix("20") == true)
             #expect(web1["lock"] == nil)
+            // The scripts came from a folder (FLEET_PLAYBOOKS): the installed fleet.conf says so.
+            #expect(web1["fleet_version"] as? String == FleetVersion.current + "+custom")
             let web2 = try #require(hosts["web2"])
             #expect(web2["answered"] as? Bool == true)
             #expect(web2["healthy"] as? Bool == false)
-            #expect(web2["current"] == nil)
+            #expect(web2["current"] == nil && web2["fleet_version"] == nil)
             #expect((web2["error"] as? String)?.contains("no release deployed yet") == true)
 
             let table = Captured()
@@ -42,7 +44,7 @@ struct StatusCommandTests {
                 .run(context: table.context(environment: LabApp.environment))
             #expect(one == 0, "\(table.out)\(table.err)")
             let row = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("web1") })
-            #expect(row.contains("v2") && row.contains("v1") && row.contains("ok"), "\(row)")
+            #expect(row.contains("v2") && row.contains("v1") && row.contains("ok") && row.contains(FleetVersion.current + "+custom"), "\(row)")
             #expect(table.out.hasPrefix("HOST"))
             #expect(table.err.contains("1 hosts: 1 healthy"), "\(table.err)")
         }
@@ -71,12 +73,14 @@ struct StatusCommandTests {
         #expect(captured.out.isEmpty)
     }
 
-    @Test func missingPlaybooksSayWhereItLooked() async throws {
+    /// A folder named for the host scripts must hold them: exit 2, nothing contacted, no fallback to fleet's own.
+    @Test func aPlaybooksFolderWithoutScriptsIsRefused() async throws {
         let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11"))
         let captured = Captured()
-        let code = try await Status.parse(["--inventory", path]).run(context: captured.context(environment: [:]))
+        let code = try await Status.parse(["--inventory", path]).run(context: captured.context(environment: ["FLEET_PLAYBOOKS": "/tmp/no-such-playbooks"]))
         #expect(code == 2)
-        #expect(captured.err.contains("FLEET_PLAYBOOKS") && captured.err.contains("playbooks"), "\(captured.err)")
+        #expect(captured.err.contains("/tmp/no-such-playbooks ($FLEET_PLAYBOOKS) holds no host scripts"), "\(captured.err)")
+        #expect(captured.out.isEmpty)
     }
 
     @Test func ageFormatting() {
