@@ -17,8 +17,8 @@ public struct CommandContext: Sendable {
     public var terminal: @Sendable () -> TerminalSize? = { nil }
     /// Opens sessions to hosts.
     public var makeTransport: @Sendable () -> any Transport
-    /// The fleet binary's absolute path, so the host scripts of the checkout it was built in can be found
-    /// (nil in tests: they name the scripts' folder through FLEET_PLAYBOOKS).
+    /// The fleet binary's real path (symbolic links resolved), where `fleet init` looks for its starting files:
+    /// the unpacked release or the checkout it was built in (nil in tests: they set FLEET_HOME).
     public var executable: String?
     /// Routes SIGINT/SIGTERM to a rollout's interrupt, with a notice for the user through the given writer (the
     /// live context does; tests call `request` themselves).
@@ -48,7 +48,10 @@ public struct CommandContext: Sendable {
         )
         context.terminal = { TerminalSize.standardError() }
         context.trapSignals = { interrupt, notify in SignalTrap.install(interrupt, notify: notify) }
-        if var path = CommandLine.arguments.first, !path.isEmpty {
+        // /proc/self/exe: argv[0] is only `fleet` when the shell found it on PATH.
+        if let real = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") {
+            context.executable = real
+        } else if var path = CommandLine.arguments.first, !path.isEmpty {
             if !path.hasPrefix("/") { path = (FileManager.default.currentDirectoryPath as NSString).appendingPathComponent(path) }
             context.executable = path
         }

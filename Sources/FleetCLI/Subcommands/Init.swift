@@ -32,7 +32,7 @@ public struct Init: ContextCommand {
     public func perform(context: CommandContext) async throws -> Int32 {
         let home: String
         do {
-            home = try InitFiles.fleetHome(environment: context.environment, executable: CommandLine.arguments.first ?? "")
+            home = try InitFiles.fleetHome(environment: context.environment, executable: context.executable ?? CommandLine.arguments.first ?? "")
         } catch {
             context.err("error: \(error)\n")
             return 2
