@@ -9,7 +9,6 @@ swift build -c release --product fleet
 fleet=$(swift build -c release --show-bin-path)/fleet
 scripts/lab/lab.sh up --hosts 3 --servers
 inventory=${FLEET_LAB_DIR:-/tmp/fleet-lab}/inventory/lab.yml
-export FLEET_PLAYBOOKS=$PWD/playbooks
 echo "== fleet deploy v1 (the release before)"
 "$fleet" deploy --inventory "$inventory" v1
 echo "== fleet plan v2 (exactly what deploy will run)"

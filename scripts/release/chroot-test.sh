@@ -103,6 +103,15 @@ grep -q "fleet $version (built in)/deploy.sh -> /opt/fleet/shop/bin/deploy.sh" <
 grep -q "FLEET_VERSION=$version" <<<"$plan" || fail "the plan's fleet.conf has no FLEET_VERSION=$version"
 echo "    $(grep -c ' -> ' <<<"$plan") files installed per the plan, from fleet $version (built in)"
 
+step "fleet init in an empty folder, fleet on PATH through a symbolic link (README's Install)"
+ln -s "$fleet" "$rootfs/usr/local/bin/fleet"
+mkdir -p "$rootfs/srv/new"
+in_root sh -c "cd /srv/new && fleet init" >/dev/null 2>&1 || fail "fleet init failed in the chroot"
+grep -q "^  FLEET_VERSION: \"$version\"\$" "$rootfs/srv/new/.github/workflows/deploy.yml" \
+  || fail "fleet init's deploy workflow does not install fleet $version"
+[[ -f $rootfs/srv/new/inventory/production.yml && ! -e $rootfs/srv/new/playbooks ]] \
+  || fail "fleet init did not write the inventory, or copied the host scripts"
+
 if [[ ! -f $lab/lab.env ]] || ! grep -q '^LAB_SERVERS=1' "$lab/lab.env"; then
   step "no lab with servers ($lab/lab.env): the deploy from the chroot is skipped"
   echo "chroot-test: passed in $((SECONDS - started)) s (plan only)"
