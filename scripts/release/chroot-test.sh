@@ -6,6 +6,8 @@
 # When the lab runs with its servers ($FLEET_LAB_DIR/lab.env, scripts/lab/lab.sh up --servers), a real deploy
 # from the chroot follows: app shipdemo on web1 and web2, with its own ports (8180, 8181), folders and an nginx
 # of its own on 127.0.0.1:8190 in each host, so the lab's own app is left alone; all of it removed at the end.
+# Its webhooks go to an https receiver on 127.0.0.1 (python3's ssl module, a self-signed certificate trusted
+# through SSL_CERT_FILE): TLS through the OpenSSL inside the binary.
 #   usage: sudo scripts/release/chroot-test.sh dist/fleet-VERSION-linux-x86_64.tar.gz
 # The root filesystem is made once (debootstrap --variant=minbase bookworm, from Debian's mirror) and kept in
 # $FLEET_ROOTFS_CACHE (default /var/cache/fleet/rootfs-bookworm-minbase); each run works on a fresh copy.
@@ -51,9 +53,10 @@ fi
 work=$(mktemp -d /var/tmp/fleet-chroot.XXXXXX)
 rootfs=$work/root
 nginx_pids=()
+receiver_pid=""
 cleanup() {
   local pid host
-  for pid in "${nginx_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${nginx_pids[@]}" $receiver_pid; do kill "$pid" 2>/dev/null || true; done
   for host in web1 web2; do
     if [[ -S /run/fleetlab/docker-$host.sock ]]; then
       docker -H "unix:///run/fleetlab/docker-$host.sock" rm -f shipdemo-blue shipdemo-green >/dev/null 2>&1 || true
@@ -148,8 +151,38 @@ NGINX
   ip netns exec "fleetlab-$host" nginx -c "$dir/nginx/nginx.conf" || fail "cannot start shipdemo's nginx on $host"
   nginx_pids+=("$(cat "$dir/nginx/nginx.pid")")
 done
+tls=$work/tls
+mkdir -p "$tls/got"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout "$tls/key.pem" -out "$tls/cert.pem" 2>/dev/null
+python3 - "$tls" <<'PY' &
+import http.server, os, ssl, sys
+tls = sys.argv[1]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        with open(os.path.join(tls, "got", "%04d.json" % len(os.listdir(os.path.join(tls, "got")))), "wb") as f:
+            f.write(body)
+        self.send_response(200)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *a):
+        pass
+s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+context.load_cert_chain(os.path.join(tls, "cert.pem"), os.path.join(tls, "key.pem"))
+s.socket = context.wrap_socket(s.socket, server_side=True)
+with open(os.path.join(tls, "port.tmp"), "w") as f:
+    f.write(str(s.server_address[1]))
+os.rename(os.path.join(tls, "port.tmp"), os.path.join(tls, "port"))
+s.serve_forever()
+PY
+receiver_pid=$!
+for _ in $(seq 50); do [[ -f $tls/port ]] && break; sleep 0.1; done
+[[ -f $tls/port ]] || fail "the https receiver did not start"
 app=$rootfs/srv/shipdemo/inventory
 mkdir -p "$app"
+install -m 0644 "$tls/cert.pem" "$rootfs/srv/shipdemo/ca.pem"
 install -m 0600 "$lab/client/id_ed25519" "$app/id_ed25519"
 install -m 0644 "$lab/known_hosts" "$app/known_hosts"
 cat >"$app/lab.yml" <<YML
@@ -164,14 +197,19 @@ nginx:
   url: http://127.0.0.1:8190
 container: {ports: [8180, 8181]}
 drain: 0s
+notify: {webhooks: ["https://127.0.0.1:$(cat "$tls/port")/hooks/shipdemo"]}
 hosts:
   web1: 10.77.0.11
   web2: 10.77.0.12
 YML
 for release in v1 v2; do
-  in_root "$fleet" deploy --inventory /srv/shipdemo/inventory/lab.yml "$release" --progress plain \
-    || fail "fleet deploy $release of shipdemo from the chroot failed"
+  in_root SSL_CERT_FILE=/srv/shipdemo/ca.pem "$fleet" deploy --inventory /srv/shipdemo/inventory/lab.yml "$release" \
+    --progress plain 2>&1 | tee "$work/deploy.log" || fail "fleet deploy $release of shipdemo from the chroot failed"
+  if grep -q "not delivered" "$work/deploy.log"; then fail "a webhook was not delivered over https"; fi
 done
+got=$(find "$tls/got" -name '*.json' | wc -l)
+[[ $got -eq 4 ]] || fail "the https receiver got $got webhooks, not 4 (started and finished, twice)"
+echo "    4 webhooks delivered over https (OpenSSL in the binary, the receiver's certificate via SSL_CERT_FILE)"
 status=$(in_root "$fleet" status --inventory /srv/shipdemo/inventory/lab.yml) || fail "fleet status of shipdemo failed"
 mapfile -t lines <<<"$status"
 printf '    %s\n' "${lines[@]}"
