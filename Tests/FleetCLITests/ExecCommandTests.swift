@@ -62,9 +62,10 @@ struct ExecCommandTests {
         #expect(byHost["web2"]?["exit_status"] as? Int == 0)
         #expect((byHost["dead"]?["error"] as? String)?.contains("timed out") == true)
         #expect((byHost["mute"]?["error"] as? String)?.contains("handshake") == true)
-        // Each failed within the 2 s connect timeout (plus slack), not after the slow hosts.
-        #expect((byHost["dead"]?["duration_ms"] as? Int ?? 99_999) < 4_000)
-        #expect((byHost["mute"]?["duration_ms"] as? Int ?? 99_999) < 4_000)
+        // Each failed on its own 2 s connect timeout, not after the others (a generous bound: the whole test
+        // suite runs in parallel on 2 cores in CI).
+        #expect((byHost["dead"]?["duration_ms"] as? Int ?? 99_999) < 10_000)
+        #expect((byHost["mute"]?["duration_ms"] as? Int ?? 99_999) < 10_000)
     }
 
     /// 20 hosts each sleeping 3 s: in parallel this takes a little over 3 s; one at a time it would take 60 s.

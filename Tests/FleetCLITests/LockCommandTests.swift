@@ -1,6 +1,7 @@
 import FleetCore
 import Foundation
 import Testing
+import TestSupport
 @testable import FleetCLI
 
 @Suite("fleet lock on the lab")
@@ -46,11 +47,15 @@ struct LockCommandTests {
 
             // A deploy still running on web2 (its deploy.sh holds the host lock): the lock is not stale, so the
             // release refuses everywhere and releases nothing, naming that run.
+            // Its stand-in holds the host lock (flock on STATE/host.lock) and is named in host.holder.
             let running = Process()
-            running.executableURL = URL(fileURLWithPath: "/bin/bash")
-            running.arguments = ["-c", "exec -a deploy.sh sleep 120"]
+            running.executableURL = URL(fileURLWithPath: "/usr/bin/flock")
+            running.arguments = ["-o", "\(lab.dir)/web2/state/host.lock", "sleep", "120"]
             try running.run()
-            defer { running.terminate() }
+            // KILL, and its sleep too: both inherit the test runner's blocked signals.
+            let stop = { _ = runShell("pkill -KILL -P \(running.processIdentifier); kill -KILL \(running.processIdentifier)") }
+            defer { stop() }
+            try await Task.sleep(for: .milliseconds(300))
             let holder = "\(lab.dir)/web2/state/host.holder"
             try "who=bob@ci\npid=\(running.processIdentifier)\ncommand=deploy\nversion=v3\nrun_id=run-77\nstarted_at=2026-11-29T10:00:00Z\n"
                 .write(toFile: holder, atomically: true, encoding: .utf8)
@@ -62,7 +67,7 @@ struct LockCommandTests {
             let still = Captured()
             _ = try await LockStatus.parse(["--inventory", lab.inventoryPath, "--json"]).run(context: still.context(environment: LabApp.environment))
             #expect(byHost(still.out).values.allSatisfy { ($0["lock"] as? [String: Any])?["run_id"] as? String == "run-42" }, "\(still.out)")
-            running.terminate()
+            stop()
             running.waitUntilExit()
             try FileManager.default.removeItem(atPath: holder)
 

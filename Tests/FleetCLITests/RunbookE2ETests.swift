@@ -58,10 +58,10 @@ extension DeployE2ETests {
         let web3 = 3
         // Exit codes other than 0 that a runbook's situation calls for, by file:line.
         let expected: [String: Int32] = [
-            "failed-health-check.md:23": 1,     // the lab keeps docker's data elsewhere: df says so, exit 1
+            "failed-health-check.md:25": 1,     // the lab keeps docker's data elsewhere: df says so, exit 1
             "host-never-came-back.md:9": 1,     // status: web3 unreachable
             "host-never-came-back.md:10": 4,    // plan --probe: web3 unreachable, as deploy's pre-flight would stop
-            "host-never-came-back.md:38": 1,    // the rest deployed; web3 unreachable, so not all on v42 (the runbook says so)
+            "host-never-came-back.md:40": 1,    // the rest deployed; web3 unreachable, so not all on v42 (the runbook says so)
         ]
         var results: [String] = []
         for file in ["deploy.md", "failed-health-check.md", "host-never-came-back.md", "stale-lock.md", "rollback.md",
