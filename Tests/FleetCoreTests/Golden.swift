@@ -29,14 +29,17 @@ enum Golden {
     }
 
     /// A plan's JSON, cut along the plan's own seams so that no file grows with the hosts: the plan without its
-    /// pre-flight hosts (`NAME.json`), then each host's pre-flight steps (`NAME-preflight-HOST.json`), every
-    /// part as `fleet plan --json` renders it.
+    /// pre-flight hosts (`NAME.json`), then each host's pre-flight steps (`NAME-preflight-HOST.json`; the first
+    /// host's stage and the others' alike), every part as `fleet plan --json` renders it.
     static func checkPlanJSON(_ plan: Plan, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         var rest = plan
-        let preflight = plan.stages.firstIndex { $0.kind == .preflight }
-        if let preflight { rest.stages[preflight].hosts = [] }
+        var preflight: [HostSteps] = []
+        for index in plan.stages.indices where plan.stages[index].kind == .preflight {
+            preflight += plan.stages[index].hosts
+            rest.stages[index].hosts = []
+        }
         try check(PlanRenderer.json(rest), name + ".json", sourceLocation: sourceLocation)
-        for hostSteps in preflight.map({ plan.stages[$0].hosts }) ?? [] {
+        for hostSteps in preflight {
             try check(PlanRenderer.json(hostSteps), "\(name)-preflight-\(hostSteps.host).json", sourceLocation: sourceLocation)
         }
     }
