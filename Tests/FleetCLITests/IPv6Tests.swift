@@ -5,7 +5,8 @@ import TestSupport
 @testable import FleetCLI
 
 /// A real sshd listening on IPv6 loopback only (`[::1]:2299`, the lab's light-host keys): fleet reaches it
-/// written as `[::1]:2299` and as a bare `::1` with a port, and known_hosts names it `[::1]:2299`.
+/// written as `[::1]:2299` and as a bare `::1` with a port, and known_hosts names it `[::1]:2299`. And the lab's
+/// namespace hosts on their IPv6 addresses (`lab.sh ipv6-up`: fd77::11, ...), through the lab's bridge.
 @Suite("IPv6 hosts")
 struct IPv6Tests {
     @Test func execOverIPv6() async throws {
@@ -26,5 +27,22 @@ struct IPv6Tests {
             #expect(code == 0, "\(form): \(captured.out)\(captured.err)")
             #expect(captured.out.contains("over-v6"), "\(captured.out)")
         }
+    }
+
+    /// web1 written as a bare `fd77::11`, web2 as `[fd77::12]:22`: exec and plan --probe reach both over IPv6
+    /// (the hosts see fleet's connection come from the bridge's fd77::1).
+    @Test func labHostsOnTheirIPv6Addresses() async throws {
+        let knownHosts = Lab.dir + "/known_hosts.v6"
+        try #require(FileManager.default.fileExists(atPath: knownHosts), "no \(knownHosts): scripts/lab/lab.sh ipv6-up")
+        let path = try writeInventory(labInventory(hosts: "  web1: \"fd77::11\"\n  web2: \"[fd77::12]:22\"", knownHosts: knownHosts))
+        let captured = Captured()
+        let code = try await Exec.parse(["--inventory", path, "--json", "--", "sh", "-c", "echo from-${SSH_CONNECTION%% *}"])
+            .run(context: captured.context())
+        #expect(code == 0, "\(captured.out)\(captured.err)")
+        #expect(captured.out.components(separatedBy: "from-fd77::1").count == 3, "\(captured.out)")
+        let probed = Captured()
+        let probe = try await PlanCommand.parse(["--inventory", path, "--probe", "v1"]).run(context: probed.context())
+        #expect(probe == 0, "\(probed.out)\(probed.err)")
+        #expect((probed.out + probed.err).contains("probe: 2 reachable, 0 unreachable"), "\(probed.out)\(probed.err)")
     }
 }

@@ -26,6 +26,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/access.sh"
 # shellcheck source=lib/servers.sh
 . "$LAB_SCRIPTS/lib/servers.sh"
+# shellcheck source=lib/ipv6.sh
+. "$LAB_SCRIPTS/lib/ipv6.sh"
 
 usage() {
   cat <<'TXT'
@@ -35,6 +37,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh status                       what is running
        lab.sh stop-sshd webI | start-sshd webI
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
+       lab.sh ipv6-up                      every lab host also on fd77::(10+I) (an sshd there too);
+                                           known_hosts.v6 names them by that address
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
@@ -45,6 +49,7 @@ TXT
 lab_down_hosts() {
   local d i
   servers_down
+  ipv6_down
   for d in "$LAB"/hosts/web*; do
     [[ -d $d ]] || continue
     i=${d##*/web}
@@ -159,6 +164,7 @@ main() {
       (($#)) || die "exec: no command (usage: lab.sh exec webI -- CMD [ARG...])"
       exec env "DOCKER_HOST=unix://$LAB_RUN/docker-web$i.sock" ip netns exec "$(host_ns "$i")" "$@"
       ;;
+    ipv6-up) need_root; ipv6_up ;;
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
