@@ -29,6 +29,7 @@ public enum Recap {
             let message = normalise(first.error ?? "", host: first.host)
             lines += message.split(separator: "\n").map { "  \($0)" }
             lines += first.lastLines.map { "  | \($0)" }
+            if let runbook = runbook(exitCode: first.exitCode) { lines.append("  runbook: \(runbook)") }
         }
         if let next = nextSteps(report) { lines.append(next) }
         return lines.joined(separator: "\n") + "\n"
@@ -41,6 +42,15 @@ public enum Recap {
         case 4: return "pre-flight failed, nothing changed"
         case 130: return "interrupted"
         default: return report.haltReason == nil ? "finished with failures (within max_failures)" : "halted"
+        }
+    }
+
+    /// The runbook for a host script's exit status (docs/playbooks.md lists them), when one covers it.
+    static func runbook(exitCode: Int32?) -> String? {
+        switch exitCode {
+        case 11, 14, 18: return "docs/runbooks/failed-health-check.md"
+        case 20, 21: return "docs/runbooks/host-disagrees.md"
+        default: return nil
         }
     }
 
