@@ -93,7 +93,9 @@ def write_stubs(folder, pull, swap):
     for real in sorted((REPO / "playbooks").glob("*.sh")):
         name = real.stem
         sleep = {"preflight": pull, "deploy": swap}.get(name, 0)
-        answer = {"deploy": '{"ok":true,"version":"v2","previous":"v1","changed":true}'}.get(name, '{"ok":true}')
+        answer = {"deploy": '{"ok":true,"version":"v2","previous":"v1","changed":true}',
+                  "status": '{"ok":true,"current":{"version":"v1","image":"bench"},"slot":"blue",'
+                            '"health":"healthy","nginx":{"status":200},"consistent":true}'}.get(name, '{"ok":true}')
         path = folder / real.name
         path.write_text(STUB.format(name=name, sleep=sleep, json=answer,
                                     sleep_line=f"sleep {sleep}" if sleep else ": no work"))

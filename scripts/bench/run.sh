@@ -4,6 +4,7 @@
 #   scripts/bench/run.sh --build-fleet ...   (first: swift build -c release --scratch-path .build-bench)
 #   scripts/bench/run.sh --down              (stop the light sshds)
 #   scripts/bench/run.sh --rollout --hosts 100 --repeat 3   (fleet's own overhead in a no-op rollout; rollout.py)
+#   scripts/bench/run.sh --scale --hosts 2000   (exec, plan --probe, status, deploy from a 1,024 soft limit; scale.py)
 #   scripts/bench/run.sh --rollout --hosts 600 --repeat 1 --nofile 1024 --keep-hosts
 #       (fleet started by the plain user fleetbench from a shell whose soft open-file limit is 1024; the hard
 #       limit is left as it is. The harness itself keeps the high limit below.)
@@ -20,12 +21,14 @@ fi
 args=()
 script="run.py"
 for a in "$@"; do
-    if [[ "${a}" == --nofile || "${a}" == --nofile=* ]] && [[ " $* " != *" --rollout "* ]]; then
-        echo "run.sh: --nofile is an option of --rollout" >&2
+    if [[ "${a}" == --nofile || "${a}" == --nofile=* ]] && [[ " $* " != *" --rollout "* && " $* " != *" --scale "* ]]; then
+        echo "run.sh: --nofile is an option of --rollout and --scale" >&2
         exit 2
     fi
     if [[ "${a}" == "--rollout" ]]; then
         script="rollout.py"
+    elif [[ "${a}" == "--scale" ]]; then
+        script="scale.py"
     elif [[ "${a}" == "--build-fleet" ]]; then
         echo "building fleet (release, scratch path .build-bench) ..." >&2
         (cd "${repo}" && swift build -c release --scratch-path .build-bench)
