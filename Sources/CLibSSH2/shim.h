@@ -1,6 +1,8 @@
 #ifndef FLEET_CLIBSSH2_SHIM_H
 #define FLEET_CLIBSSH2_SHIM_H
 #include <libssh2.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <poll.h>
 #include <netdb.h>
 #include <sys/socket.h>

@@ -30,24 +30,37 @@ final class KnownHosts {
         (LIBSSH2_HOSTKEY_TYPE_RSA, "ssh-rsa", LIBSSH2_KNOWNHOST_KEY_SSHRSA),
     ]
 
-    /// The keys marked `@revoked` (base64, as written): refused for every host under every policy.
-    let revoked: Set<String>
+    private let file: KnownHostsFile
+    private var loaded: Set<String> = []
 
-    /// Loads the file's lines (read once per process and shared, see `KnownHostsFile`) line by line, skipping
-    /// what libssh2 cannot parse (`@cert-authority`, unknown key types) instead of stopping there as
-    /// `libssh2_knownhost_readfile` does. A missing file is an empty one; an unreadable one is an error (never
-    /// read as empty: with accept-new that would record a key without checking it).
+    /// The file as read once per process and shared (see `KnownHostsFile`). libssh2 is given, per name asked
+    /// about, only the lines that name it (hashed and pattern lines included, rewritten to the plain name), so a
+    /// connection costs the same whatever the file's size. A missing file is an empty one; an unreadable one is
+    /// an error (never read as empty: with accept-new that would record a key without checking it).
     init(session: OpaquePointer, path: String, host: String) throws {
-        let file = try KnownHostsFile.load(path, host: host)
+        file = try KnownHostsFile.load(path, host: host)
         guard let handle = libssh2_knownhost_init(session) else {
             throw SSHError(.knownHosts, host: host, "cannot initialise known_hosts")
         }
         self.handle = handle
         self.path = path
-        self.revoked = file.revoked
-        for line in file.lines {
+    }
+
+    /// Gives libssh2 the lines for `name`, once.
+    private func load(_ name: String) {
+        guard loaded.insert(name).inserted else { return }
+        for entry in file.entries(for: name) {
+            let line = "\(name) \(entry.keyPart)"
             _ = line.withCString { libssh2_knownhost_readline(handle, $0, strlen($0), LIBSSH2_KNOWNHOST_FILE_OPENSSH) }
         }
+    }
+
+    /// Where known_hosts has only `@cert-authority` lines for `name`: a note for the unknown-key error.
+    func certificateAuthorityNote(for name: String) -> String? {
+        let lines = file.certificateAuthorityLines(for: name)
+        guard !lines.isEmpty, file.entries(for: name).isEmpty else { return nil }
+        let numbers = lines.map(String.init).joined(separator: ", ")
+        return "\(path) trusts a certificate authority for this host (@cert-authority, line \(numbers)), but libssh2 1.10 cannot check OpenSSH host certificates: add the host's own key"
     }
 
     deinit { libssh2_knownhost_free(handle) }
@@ -60,6 +73,7 @@ final class KnownHosts {
     /// The key types known_hosts holds for this host, found by asking libssh2 with a dummy key per type:
     /// an entry of that type answers MISMATCH, no entry answers NOTFOUND (hashed entries included).
     func knownTypes(for name: String) -> [String] {
+        load(name)
         let dummy = [UInt8](repeating: 0x5a, count: 32)
         var found: [String] = []
         for type in Self.keyTypes {
@@ -79,7 +93,8 @@ final class KnownHosts {
     enum Verdict { case match, mismatch, notFound, revoked }
 
     func check(name: String, key: HostKey, hostkeyType: Int32) -> Verdict {
-        if revoked.contains(Data(key.blob).base64EncodedString()) { return .revoked }
+        if file.revoked.contains(Data(key.blob).base64EncodedString()) { return .revoked }
+        load(name)
         guard let bits = Self.keyTypes.first(where: { $0.hostkey == hostkeyType })?.knownhost else { return .notFound }
         let mask = LIBSSH2_KNOWNHOST_TYPE_PLAIN | LIBSSH2_KNOWNHOST_KEYENC_RAW | bits
         let rc = key.blob.withUnsafeBufferPointer { buffer in
@@ -121,55 +136,6 @@ final class KnownHosts {
             throw SSHError(.knownHosts, host: host, "cannot append to \(path): \(String(cString: strerror(errno)))")
         }
         KnownHostsFile.forget(path)
-    }
-}
-
-/// A known_hosts file as read once per process: the lines libssh2 is given, and the revoked keys. Shared by
-/// every session (read again only after fleet appended to it).
-struct KnownHostsFile: Sendable {
-    var lines: [String]
-    var revoked: Set<String>
-
-    nonisolated(unsafe) private static var cache: [String: KnownHostsFile] = [:]
-    private static let lock = NSLock()
-
-    static func load(_ path: String, host: String) throws -> KnownHostsFile {
-        lock.lock()
-        defer { lock.unlock() }
-        if let cached = cache[path] { return cached }
-        let file: KnownHostsFile
-        do {
-            file = parse(try String(contentsOfFile: path, encoding: .utf8))
-        } catch CocoaError.fileReadNoSuchFile {
-            file = KnownHostsFile(lines: [], revoked: [])
-        } catch {
-            throw SSHError(.knownHosts, host: host, "cannot read known_hosts \(path): \((error as NSError).localizedDescription)",
-                           hint: "Check that it is a readable text file (ssh.known_hosts in the inventory).")
-        }
-        cache[path] = file
-        return file
-    }
-
-    static func forget(_ path: String) {
-        lock.lock()
-        cache[path] = nil
-        lock.unlock()
-    }
-
-    static func parse(_ text: String) -> KnownHostsFile {
-        var lines: [String] = []
-        var revoked: Set<String> = []
-        for line in text.split(separator: "\n", omittingEmptySubsequences: true) {
-            let trimmed = line.trimmingCharacters(in: .whitespaces)
-            if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            if trimmed.hasPrefix("@") {
-                let fields = trimmed.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                if fields.first == "@revoked", fields.count >= 4 { revoked.insert(String(fields[3])) }
-                continue
-            }
-            lines.append(trimmed)
-        }
-        return KnownHostsFile(lines: lines, revoked: revoked)
     }
 }
 

@@ -150,8 +150,9 @@ public actor SSHConnection {
                 try KnownHosts.append(line: key.knownHostsLine(name: entryName), to: path, host: target.name)
                 return
             }
+            let missing = knownHosts.certificateAuthorityNote(for: entryName) ?? "\(path) has no entry for it"
             throw SSHError(.hostKeyUnknown, host: target.name,
-                           "unknown host key for \(entryName): the server offers \(typeName) \(fingerprint), and \(path) has no entry for it. Nothing was run.",
+                           "unknown host key for \(entryName): the server offers \(typeName) \(fingerprint), and \(missing). Nothing was run.",
                            hint: "Verify the fingerprint out of band, then add it: ssh-keyscan -t ed25519 -p \(target.port) \(target.address) >> '\(path)'; or set ssh.host_key_policy: accept-new to record unknown keys on first use.")
         }
     }
