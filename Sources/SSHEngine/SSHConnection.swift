@@ -152,7 +152,7 @@ public actor SSHConnection {
             }
             throw SSHError(.hostKeyUnknown, host: target.name,
                            "unknown host key for \(entryName): the server offers \(typeName) \(fingerprint), and \(path) has no entry for it. Nothing was run.",
-                           hint: "Verify the fingerprint out of band, then add it: ssh-keyscan -t ed25519 -p \(target.port) \(target.address) >> '\(path)'; or set ssh.host_key_policy: accept-new to record unknown keys on first use.")
+                           hint: "Verify the fingerprint out of band, then add it: ssh-keyscan -t ed25519 -p \(target.port) \(target.address) >> '\(path)'; or set ssh.host_key_policy: accept-new to record unknown keys on first use. @cert-authority lines do not count: libssh2 1.10 has no host certificates, so known_hosts needs the host's own key.")
         }
     }
 
