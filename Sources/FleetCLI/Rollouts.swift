@@ -19,7 +19,7 @@ enum Rollouts {
         var hosts = try selection.select(from: inventory)
         if let onlyHosts { hosts = hosts.filter { onlyHosts.contains($0.name) } }
         let playbooks = try scripts.load(inventory, context)
-        try inventory.ssh.checkLocalFiles()
+        try inventory.checkLocalFiles()
         let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: try context.sessions(inventory)) : nil
         let input = PlanInput(inventory: inventory, command: command, version: version, rollbackTo: rollbackTo,
                               hosts: hosts, run: context.runContext(), playbookNames: playbooks.names,

@@ -54,7 +54,7 @@ extension SSHConnection {
         if what.isEmpty { what.append("no ssh-agent and no identity files configured") }
         throw SSHError(.authentication, host: target.name,
                        "authentication as \(user) failed (\(what.joined(separator: "; ")))",
-                       hint: "Check that the public key is in ~\(user)/.ssh/authorized_keys on the host, that ssh.user is right, and that ssh.identity_files lists the private key (ed25519 or ECDSA).")
+                       hint: "Check that the public key is in ~\(user)/.ssh/authorized_keys on the host, that ssh.user is right, and that ssh.identity_files lists the private key (ed25519 or ECDSA). OpenSSH user certificates are not sent (libssh2 1.10): the plain public key must be authorised.")
     }
 
     /// Tries every non-RSA key the agent holds. Returns true when one was accepted.

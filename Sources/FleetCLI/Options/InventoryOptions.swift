@@ -83,7 +83,7 @@ extension CommandContext {
     /// The one owner of this command's sessions (see `Sessions`), its notes printed on stderr. The local files
     /// the sessions read (identity files, known_hosts) are checked first: a bad one is exit 2, nothing contacted.
     func sessions(_ inventory: Inventory, parallel: Int? = nil, holding: Int = 0) throws -> Sessions {
-        try inventory.ssh.checkLocalFiles()
+        try inventory.checkLocalFiles()
         return Sessions(transport: makeTransport(), settings: inventory.ssh, parallel: parallel, holding: holding, notice: err)
     }
 }

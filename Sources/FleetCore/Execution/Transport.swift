@@ -35,9 +35,20 @@ public struct SSHTransport: Transport {
 
     public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
         let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user)
-        let options = SSHOptions(identityFiles: settings.identityFiles, knownHostsPath: settings.knownHosts,
-                                 hostKeyPolicy: settings.hostKeyPolicy, connectTimeout: settings.connectTimeout,
-                                 agentSocket: agentSocket)
+        let options = Self.options(for: host, settings: settings, agentSocket: agentSocket)
         return try await SSHConnection.connect(to: target, options: options, gate: handshakes)
+    }
+
+    /// The inventory's SSH settings, with what `ssh.config` set for this host (`HostEntry.ssh`) in their place;
+    /// `IdentitiesOnly yes` leaves ssh-agent out.
+    public static func options(for host: HostEntry, settings: SSHSettings, agentSocket: String?) -> SSHOptions {
+        let o = host.ssh
+        var options = SSHOptions(identityFiles: o?.identityFiles ?? settings.identityFiles,
+                                 knownHostsPath: o?.knownHosts ?? settings.knownHosts,
+                                 hostKeyPolicy: o?.hostKeyPolicy ?? settings.hostKeyPolicy,
+                                 connectTimeout: o?.connectTimeoutSeconds.map { .seconds($0) } ?? settings.connectTimeout,
+                                 agentSocket: o?.identitiesOnly == true ? nil : agentSocket)
+        if let interval = o?.keepaliveInterval { options.keepaliveInterval = interval }
+        return options
     }
 }

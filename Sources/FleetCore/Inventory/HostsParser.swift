@@ -8,6 +8,8 @@ struct HostsParser {
 
     let top: YAMLSection
     let ssh: SSHSettings
+    /// `ssh.config`, when the inventory turns it on.
+    var sshConfig: SSHConfigContext? = nil
 
     func parse() throws -> [HostEntry] {
         guard let node = top.value("hosts") else {
@@ -50,8 +52,7 @@ struct HostsParser {
         if case .scalar = value {
             let (address, port) = Self.endpoint(try section.scalarText(value, name, expected: "an address"))
             try checkAddress(address, value, section, name)
-            return HostEntry(name: name, address: address, port: try Self.port(port, value, section, name) ?? ssh.port,
-                             user: ssh.user, tags: [])
+            return try host(name, address: address, port: try Self.port(port, value, section, name), user: nil, tags: [])
         }
         let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags"])
         guard h.value("address") != nil else {
@@ -74,8 +75,9 @@ struct HostsParser {
             }
             if !tags.contains(tag) { tags.append(tag) }
         }
-        let port = try Self.port(inline, h.value("address"), h, name) ?? h.int("port", default: ssh.port, range: 1...65535)
-        return HostEntry(name: name, address: address, port: port, user: user, tags: tags)
+        let port = try Self.port(inline, h.value("address"), h, name)
+            ?? (h.value("port") == nil ? nil : h.int("port", default: ssh.port, range: 1...65535))
+        return try host(name, address: address, port: port, user: h.value("user") == nil ? nil : user, tags: tags)
     }
 
     /// `[ADDRESS]:PORT` (IPv6 or any), `[ADDRESS]`, `NAME:PORT` or `10.0.0.1:PORT` (one colon), or a bare address

@@ -30,6 +30,8 @@ public struct Inventory: Sendable, Equatable {
     public var verify: [VerifyEndpoint] = []
     public var notify: NotifySettings
     public var imageChecks: ImageCheckSettings
+    /// `ssh.config`: the file read and the keywords it ignored for these hosts (nil: off).
+    public var sshConfig: SSHConfigSummary? = nil
 }
 
 public struct SSHSettings: Sendable, Equatable {
@@ -51,14 +53,37 @@ public struct HostEntry: Sendable, Equatable, Hashable, Codable {
     public var port: Int
     public var user: String
     public var tags: [String]
+    /// What `ssh.config` set for this host where the inventory did not (nil: `SSHSettings` apply as they are).
+    public var ssh: HostSSHOverrides? = nil
 
-    public init(name: String, address: String, port: Int, user: String, tags: [String] = []) {
+    public init(name: String, address: String, port: Int, user: String, tags: [String] = [], ssh: HostSSHOverrides? = nil) {
         self.name = name
         self.address = address
         self.port = port
         self.user = user
         self.tags = tags
+        self.ssh = ssh
     }
+}
+
+/// One host's SSH settings from `ssh.config`, each nil when the config does not set it or the inventory does.
+public struct HostSSHOverrides: Sendable, Equatable, Hashable, Codable {
+    /// Absolute paths (`IdentityFile`, every one, in order).
+    public var identityFiles: [String]?
+    /// `IdentitiesOnly yes`: ssh-agent is not used for this host.
+    public var identitiesOnly: Bool?
+    /// Absolute path (`UserKnownHostsFile`, the first).
+    public var knownHosts: String?
+    public var hostKeyPolicy: HostKeyPolicy?
+    public var connectTimeoutSeconds: Int?
+    /// `ServerAliveInterval`: seconds between keepalives.
+    public var keepaliveInterval: Int?
+    /// `ProxyJump` hops as written (`[user@]host[:port]`); empty for `ProxyJump none`.
+    public var proxyJump: [String]?
+
+    public init() {}
+
+    public var isEmpty: Bool { self == HostSSHOverrides() }
 }
 
 /// One entry of `rollout.batch`: a host count or a percentage of the targeted hosts.

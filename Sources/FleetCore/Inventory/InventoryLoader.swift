@@ -88,8 +88,9 @@ public enum InventoryLoader {
 
     /// Validates inventory text. `path` names the file in errors and anchors relative paths;
     /// `readFile` returns a file's text or nil when missing (used for the env file).
+    /// `sshConfig` reads `ssh.config` and its includes (default: this machine's files).
     public static func parse(yaml: String, path: String, context: LoaderContext = .current(),
-                             readFile: (String) throws -> String?) throws -> Inventory {
+                             sshConfig: SSHConfigLoader? = nil, readFile: (String) throws -> String?) throws -> Inventory {
         let root: Node?
         do {
             root = try Yams.compose(yaml: yaml)
@@ -102,7 +103,8 @@ public enum InventoryLoader {
             throw InventoryError(file: path, line: 1, column: 1, message: "the inventory is empty; start from inventory/production.example.yml")
         }
         return try withoutActuallyEscaping(readFile) { reader in
-            try InventoryParser(file: path, context: context, readFile: reader).parse(root)
+            try InventoryParser(file: path, context: context, readFile: reader,
+                                configLoader: sshConfig ?? .live(home: context.home)).parse(root)
         }
     }
 

@@ -7,10 +7,13 @@ struct InventoryParser {
     let file: String
     let context: LoaderContext
     let readFile: (String) throws -> String?
+    /// Reads `ssh.config` and what it includes.
+    var configLoader: SSHConfigLoader
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
-    static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel"]
+    static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel",
+                          "config"]
 
     var baseDir: String { (file as NSString).deletingLastPathComponent }
 
@@ -22,7 +25,10 @@ struct InventoryParser {
             throw top.error(top.value("image"), "'image' must be an image name without a tag, like registry.example.com/acme/\(app) (the version you deploy is the tag), found '\(YAMLSection.printable(image))'")
         }
         let ssh = try parseSSH(top)
-        let hosts = try HostsParser(top: top, ssh: ssh).parse()
+        var hostsParser = HostsParser(top: top, ssh: ssh)
+        let sshConfig = try loadSSHConfig(top)
+        hostsParser.sshConfig = sshConfig?.context
+        let hosts = try hostsParser.parse()
         let rollout = try parseRollout(top)
         let health = try parseHealth(top)
         let underscored = app.replacingOccurrences(of: "-", with: "_")
@@ -52,6 +58,10 @@ struct InventoryParser {
             hooks: try HooksParser.parse(top),
             metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
         inventory.verify = try VerifyParser.parse(top, health: health)
+        if let sshConfig {
+            inventory.sshConfig = SSHConfigSummary(file: sshConfig.file, found: sshConfig.context != nil,
+                                                   ignored: sshConfig.context?.ignored ?? [])
+        }
         return inventory
     }
 
@@ -82,6 +92,21 @@ struct InventoryParser {
             knownHosts: localPath(try s?.string("known_hosts", default: "~/.ssh/known_hosts") ?? "~/.ssh/known_hosts"),
             hostKeyPolicy: policy, connectTimeout: timeout,
             parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100)
+    }
+
+    /// `ssh.config`: `true` reads `~/.ssh/config` (absent: nothing applies, as for ssh), a path reads that file
+    /// (absent: refused); `false` or left out: off. The context is nil when the file is absent.
+    func loadSSHConfig(_ top: YAMLSection) throws -> (file: String, context: SSHConfigContext?)? {
+        guard let s = try top.section("ssh", allowed: Self.sshKeys), let node = s.value("config") else { return nil }
+        let text = try s.scalarText(node, "config", expected: "true, false or a file path")
+        if text == "false" { return nil }
+        let path = text == "true" ? localPath("~/.ssh/config") : localPath(text)
+        guard let config = try configLoader.load(path) else {
+            if text == "true" { return (path, nil) }
+            throw s.error(node, "ssh config \(path) not found; fix 'ssh.config' (relative to the inventory's folder), or write 'ssh.config: true' for ~/.ssh/config")
+        }
+        let written = Set(Self.sshKeys.filter { s.value($0) != nil })
+        return (path, SSHConfigContext(config: config, explicit: written, home: context.home, localUser: context.user))
     }
 
     func parseRollout(_ top: YAMLSection) throws -> RolloutSettings {

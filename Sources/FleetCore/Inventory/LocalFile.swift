@@ -10,6 +10,8 @@ public enum LocalFile {
     public static let maxEnvFileBytes = 1 << 20
     public static let maxIdentityFileBytes = 64 << 10
     public static let maxKnownHostsBytes = 64 << 20
+    /// `ssh.config` and each file it includes.
+    public static let maxSSHConfigBytes = 1 << 20
 
     /// The file's bytes; nil when it does not exist. Throws `InventoryError` naming the path for anything else.
     public static func read(_ path: String, what: String, maxBytes: Int) throws -> [UInt8]? {

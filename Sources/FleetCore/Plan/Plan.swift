@@ -32,6 +32,8 @@ public struct Plan: Sendable, Equatable, Codable {
     public var finally: [HostSteps]
     /// How long one host's swap may take at most, and of what.
     public var hostTime: HostTime?
+    /// `ssh.config`: the file read and the keywords fleet ignored for these hosts (nil: `ssh.config` off).
+    public var sshConfig: SSHConfigSummary? = nil
 }
 
 /// The most one host's swap may take: the health wait (the new container, then through nginx), the drain, the
@@ -103,6 +105,8 @@ public struct PlanHost: Sendable, Equatable, Codable {
     public var port: Int
     public var user: String
     public var probe: HostState?
+    /// `ProxyJump` from `ssh.config`, when set for this host (empty: `ProxyJump none`).
+    public var proxyJump: [String]? = nil
 }
 
 public struct SkippedHost: Sendable, Equatable, Codable {

@@ -79,14 +79,15 @@ public enum PlanBuilder {
             policy: FailurePolicy(maxFailures: inv.rollout.maxFailures,
                                   rollbackOnFailure: input.command == .deploy && input.rollbackOnFailure,
                                   parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs),
-            hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name]) },
+            hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name],
+                                          proxyJump: $0.ssh?.proxyJump) },
             skipped: skipped,
             envFile: input.command == .deploy
                 ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
                                                   origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
             stages: stages, onFailure: undo,
             finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) },
-            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv))
+            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig)
     }
 
     /// Arguments that go on command lines: refused when unsafe, even though they are quoted.

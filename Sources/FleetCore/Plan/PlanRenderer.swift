@@ -82,6 +82,7 @@ public enum PlanRenderer {
         } else {
             rows.append(("on failure", halt))
         }
+        if let config = plan.sshConfig { rows.append(("ssh config", sshConfig(config))) }
         for (k, v) in rows { out.line("  \(k.padded(11)) \(v)") }
     }
 
@@ -136,7 +137,10 @@ public enum PlanRenderer {
 
     static func hostSteps(_ hs: HostSteps, _ target: PlanHost?, _ out: inout TextOut) {
         var title = "   \(hs.host)"
-        if let t = target { title += " (\(t.user)@\(t.address):\(t.port))" }
+        if let t = target {
+            let via = t.proxyJump.map { $0.isEmpty ? " direct (ProxyJump none)" : " via " + $0.joined(separator: ",") } ?? ""
+            title += " (\(t.user)@\(t.address):\(t.port)\(via))"
+        }
         if let probe = target?.probe {
             if let e = probe.error { title += " probe: \(e)" } else {
                 title += " now: \(probe.release ?? "no release")" + (probe.slot.map { ", \($0)" } ?? "") + (probe.lock.map { ", locked by \($0)" } ?? "")
@@ -172,6 +176,13 @@ public enum PlanRenderer {
         case .verify:
             return "; expects: " + (check.endpoints ?? []).map { "\($0.path) \($0.status)" }.joined(separator: ", ")
         }
+    }
+
+    /// `ssh.config`'s file and the keywords it ignored: `~/.ssh/config; ignored ForwardAgent (~/.ssh/config:12)`.
+    static func sshConfig(_ c: SSHConfigSummary) -> String {
+        guard c.found else { return "\(c.file) (not found: nothing applied)" }
+        guard !c.ignored.isEmpty else { return "\(c.file); no keyword ignored" }
+        return "\(c.file); ignored " + c.ignored.map { "\($0.keyword) (\($0.file):\($0.line))" }.joined(separator: ", ")
     }
 
     /// The env file by path and key names; its values are never shown.

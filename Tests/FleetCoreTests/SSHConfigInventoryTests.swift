@@ -1,0 +1,157 @@
+import Foundation
+import Testing
+@testable import FleetCore
+
+/// `ssh.config` through the loader, with the files on disk: precedence, per-host options, the plan.
+@Suite struct SSHConfigInventoryTests {
+    static let config = """
+    Host web1-alias
+      HostName 10.0.0.11
+      User ops
+      Port 2201
+      IdentityFile ~/.ssh/web1_key
+      IdentitiesOnly yes
+      UserKnownHostsFile ~/.ssh/kh
+      ServerAliveInterval 30
+      ProxyJump bastion.example.com
+      ForwardAgent yes
+    Host *
+      User everyone
+      ConnectTimeout 5
+      StrictHostKeyChecking accept-new
+      ControlMaster auto
+
+    """
+
+    /// A home folder with `.ssh/config`, and an inventory beside it; returns (home, inventory path).
+    static func write(ssh: String, config: String = SSHConfigInventoryTests.config) throws -> (String, String) {
+        let home = NSTemporaryDirectory() + "fleet-sshconfig-\(UInt32.random(in: 0...UInt32.max))"
+        try FileManager.default.createDirectory(atPath: home + "/.ssh", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: home + "/inventory", withIntermediateDirectories: true)
+        try config.write(toFile: home + "/.ssh/config", atomically: true, encoding: .utf8)
+        let yaml = """
+        app: shop
+        image: registry.example.com/acme/shop
+        ssh:
+        \(ssh)
+        hosts:
+          web1: web1-alias
+          web2: {address: web2-alias, user: own, port: 2300}
+
+        """
+        try yaml.write(toFile: home + "/inventory/production.yml", atomically: true, encoding: .utf8)
+        return (home, home + "/inventory/production.yml")
+    }
+
+    static func load(_ ssh: String) throws -> (Inventory, String) {
+        let (home, path) = try write(ssh: ssh)
+        return (try InventoryLoader.load(path: path, context: LoaderContext(home: home, user: "tester")), home)
+    }
+
+    @Test func configAppliesWhereTheInventoryIsSilent() throws {
+        let (inv, home) = try Self.load("  config: true")
+        let web1 = inv.hosts[0], web2 = inv.hosts[1]
+        #expect((web1.address, web1.user, web1.port) == ("10.0.0.11", "ops", 2201))
+        var expected = HostSSHOverrides()
+        expected.identityFiles = [home + "/.ssh/web1_key"]
+        expected.identitiesOnly = true
+        expected.knownHosts = home + "/.ssh/kh"
+        expected.hostKeyPolicy = .acceptNew
+        expected.connectTimeoutSeconds = 5
+        expected.keepaliveInterval = 30
+        expected.proxyJump = ["bastion.example.com"]
+        #expect(web1.ssh == expected)
+        // The host's own user and port win; the rest comes from Host *.
+        #expect((web2.address, web2.user, web2.port) == ("web2-alias", "own", 2300))
+        #expect(web2.ssh?.hostKeyPolicy == .acceptNew && web2.ssh?.identityFiles == nil)
+        #expect(inv.sshConfig == SSHConfigSummary(file: home + "/.ssh/config", found: true, ignored: [
+            SSHConfigIgnored(keyword: "ForwardAgent", file: home + "/.ssh/config", line: 10),
+            SSHConfigIgnored(keyword: "ControlMaster", file: home + "/.ssh/config", line: 15),
+        ]))
+
+        let options = SSHTransport.options(for: web1, settings: inv.ssh, agentSocket: "/tmp/agent")
+        #expect(options.agentSocket == nil)          // IdentitiesOnly yes
+        #expect(options.keepaliveInterval == 30)
+        #expect(options.identityFiles == [home + "/.ssh/web1_key"])
+        #expect(options.knownHostsPath == home + "/.ssh/kh")
+        #expect(options.connectTimeout == .seconds(5))
+        #expect(SSHTransport.options(for: web2, settings: inv.ssh, agentSocket: "/tmp/agent").agentSocket == "/tmp/agent")
+        // The config's identity file does not exist: skipped at connection time, as ssh does.
+        try inv.checkLocalFiles()
+    }
+
+    @Test func inventoryKeysWin() throws {
+        let (inv, home) = try Self.load("""
+          config: true
+          user: root
+          port: 22
+          identity_files: [~/.ssh/id_ed25519]
+          known_hosts: ~/.ssh/known_hosts
+          host_key_policy: strict
+          connect_timeout: 3s
+        """)
+        let web1 = inv.hosts[0]
+        #expect((web1.address, web1.user, web1.port) == ("10.0.0.11", "root", 22))
+        var expected = HostSSHOverrides()
+        expected.identitiesOnly = true
+        expected.keepaliveInterval = 30
+        expected.proxyJump = ["bastion.example.com"]
+        #expect(web1.ssh == expected)
+        #expect(inv.hosts[1].ssh == nil)
+        let options = SSHTransport.options(for: web1, settings: inv.ssh, agentSocket: nil)
+        #expect(options.identityFiles == [home + "/.ssh/id_ed25519"])
+        #expect(options.connectTimeout == .seconds(3))
+        #expect(options.hostKeyPolicy == .strict)
+    }
+
+    @Test func offByDefaultAndFalse() throws {
+        for (ssh, user) in [("  user: root", "root"), ("  config: false", "tester")] {
+            let (inv, _) = try Self.load(ssh)
+            #expect(inv.sshConfig == nil)
+            #expect(inv.hosts[0] == HostEntry(name: "web1", address: "web1-alias", port: 22, user: user))
+        }
+    }
+
+    @Test func pathRelativeToTheInventoryAndMissingFiles() throws {
+        let (home, path) = try Self.write(ssh: "  config: ../.ssh/config")
+        let inv = try InventoryLoader.load(path: path, context: LoaderContext(home: home, user: "tester"))
+        #expect(inv.sshConfig?.file == home + "/.ssh/config")
+        #expect(inv.hosts[0].address == "10.0.0.11")
+
+        let (home2, path2) = try Self.write(ssh: "  config: missing_config")
+        do {
+            _ = try InventoryLoader.load(path: path2, context: LoaderContext(home: home2, user: "tester"))
+            Issue.record("expected an error")
+        } catch let e as InventoryError {
+            #expect(e.file == path2 && e.line == 4)
+            #expect(e.message.hasPrefix("ssh config \(home2)/inventory/missing_config not found"))
+        }
+        // `true` without ~/.ssh/config: nothing applies, as for ssh; the plan says so.
+        let (home3, path3) = try Self.write(ssh: "  config: true")
+        try FileManager.default.removeItem(atPath: home3 + "/.ssh/config")
+        let none = try InventoryLoader.load(path: path3, context: LoaderContext(home: home3, user: "tester"))
+        #expect(none.hosts[0].address == "web1-alias")
+        #expect(none.sshConfig == SSHConfigSummary(file: home3 + "/.ssh/config", found: false, ignored: []))
+    }
+
+    @Test func configKnownHostsMustBeAFile() throws {
+        let (home, path) = try Self.write(ssh: "  config: true")
+        try FileManager.default.createDirectory(atPath: home + "/.ssh/kh", withIntermediateDirectories: true)
+        let inv = try InventoryLoader.load(path: path, context: LoaderContext(home: home, user: "tester"))
+        #expect(throws: InventoryError.self) { try inv.checkLocalFiles() }
+    }
+
+    @Test func planShowsIgnoredKeywordsAndProxyJump() throws {
+        let (inv, home) = try Self.load("  config: true")
+        let plan = try PlanBuilder.build(try PlanTests.input(inv))
+        let text = PlanRenderer.text(plan)
+        #expect(text.contains("  ssh config  \(home)/.ssh/config; ignored ForwardAgent (\(home)/.ssh/config:10), ControlMaster (\(home)/.ssh/config:15)\n"))
+        #expect(text.contains("   web1 (ops@10.0.0.11:2201 via bastion.example.com)\n"))
+        #expect(text.contains("   web2 (own@web2-alias:2300)\n"))
+        let json = PlanRenderer.json(plan)
+        #expect(json.contains("\"sshConfig\" : {"))
+        #expect(json.contains("\"keyword\" : \"ForwardAgent\""))
+        #expect(json.contains("\"proxyJump\" : ["))
+        #expect(try JSONDecoder().decode(Plan.self, from: Data(json.utf8)) == plan)
+    }
+}
