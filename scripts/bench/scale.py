@@ -105,10 +105,17 @@ def row(rec):
 
 
 def write_rows(records):
+    """Appends the rows to the table at the top of the page (the text below it stays where it is)."""
     text = PAGE.read_text() if PAGE.exists() else HEADER
     if "| run | fleet |" not in text:
         text = HEADER
-    PAGE.write_text(text.rstrip("\n") + "\n" + "\n".join(row(r) for r in records) + "\n")
+    lines = text.rstrip("\n").split("\n")
+    header = next(i for i, line in enumerate(lines) if line.startswith("| run | fleet |"))
+    end = header + 2
+    while end < len(lines) and lines[end].startswith("| "):
+        end += 1
+    lines[end:end] = [row(r) for r in records]
+    PAGE.write_text("\n".join(lines) + "\n")
 
 
 def main():
