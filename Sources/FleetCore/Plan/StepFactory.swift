@@ -59,7 +59,8 @@ struct StepFactory {
     func login(_ h: HostEntry, _ registry: RegistrySettings) -> Step {
         let user = registry.usernameEnv.map { " ({env: \($0)})" } ?? ""
         var step = call(h, "preflight", ["--version", targetVersion, "--login", registry.username],
-                        purpose: "log in to the registry \(registry.server) as \(registry.username)\(user) with docker login --password-stdin, "
+                        purpose: "log in to the registry \(registry.server) as \(registry.username)\(user) with docker login --password-stdin "
+                            + "(the password of {env: \(registry.passwordEnv)}), "
                             + "into the app's own docker config folder \(Inventory.substitute(inv.paths.state, host: h.name))/docker (0700)",
                         timeout: 120)
         step.stdin = UploadSource(kind: .registryPassword, name: "registry password", env: registry.passwordEnv)
