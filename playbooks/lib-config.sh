@@ -4,7 +4,7 @@
 # --- fleet.conf ------------------------------------------------------------------------------------
 CFG_KEYS=" APP IMAGE ROOT_DIR STATE_DIR PORT_BLUE PORT_GREEN PORT_ENV UPSTREAM_FILE UPSTREAM_NAME \
 NGINX_CONF NGINX_URL HEALTH_PATH HEALTH_STATUS HEALTH_TIMEOUT HEALTH_INTERVAL DRAIN_SECONDS \
-KEEP_RELEASES TEXTFILE_DIR HEALTH_REQUEST_TIMEOUT STOP_TIMEOUT FLEET_VERSION "
+KEEP_RELEASES TEXTFILE_DIR HEALTH_REQUEST_TIMEOUT STOP_TIMEOUT FLEET_VERSION REGISTRY "
 
 # shellcheck disable=SC2034 # the CFG_ variables are read by the scripts that source this file
 cfg_defaults() {
@@ -13,7 +13,7 @@ cfg_defaults() {
   CFG_HEALTH_REQUEST_TIMEOUT=3 CFG_STOP_TIMEOUT=30
   CFG_KEEP_RELEASES=5 CFG_TEXTFILE_DIR="" CFG_UPSTREAM_NAME=""
   CFG_APP="" CFG_IMAGE="" CFG_ROOT_DIR="" CFG_STATE_DIR="" CFG_PORT_BLUE="" CFG_PORT_GREEN=""
-  CFG_UPSTREAM_FILE="" CFG_FLEET_VERSION=""
+  CFG_UPSTREAM_FILE="" CFG_FLEET_VERSION="" CFG_REGISTRY=""
 }
 
 # load_config FILE: parse and validate; any problem exits 2 naming the file, line and key.
@@ -70,6 +70,7 @@ cfg_validate() {
   cfg_match CFG_DRAIN_SECONDS '^[0-9]{1,4}$' "expected a whole number of seconds"
   cfg_match CFG_STOP_TIMEOUT '^[0-9]{1,4}$' "expected a whole number of seconds"
   ((CFG_KEEP_RELEASES >= 2)) || die 2 "$CONFIG_FILE: KEEP_RELEASES must be at least 2"
+  [[ -z $CFG_REGISTRY ]] || cfg_match CFG_REGISTRY '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$' "expected a registry host[:port]"
   cfg_match CFG_FLEET_VERSION '^[A-Za-z0-9._+-]{0,64}$' "expected a version like 1.2.3 or 1.2.3+custom"
   res_str app "$CFG_APP"
 }

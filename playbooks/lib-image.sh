@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # fleet host library: the image pull and its record. Pre-flight (preflight.sh --pull) is the one pull of
 # a deploy: it records the pulled image's ID in STATE_DIR/pulled/<version>, and deploy.sh and hook.sh
-# only check that the local image is still that one. Sourced by lib.sh.
+# only check that the local image is still that one. With a REGISTRY in fleet.conf, pre-flight logs in
+# first (preflight.sh --login) and pulls with that login. Sourced by lib.sh.
 
 image_present() { docker image inspect "$1" >/dev/null 2>&1; }
 
@@ -28,7 +29,7 @@ image_digest() {
 pull_image() { # pull_image REF (exit 10 on failure)
   local out
   log "pulling $1"
-  if ! out=$(docker pull -q "$1" 2>&1); then
+  if ! out=$(registry_docker pull -q "$1" 2>&1); then
     res_str image "$1"
     die 10 "docker pull $1 failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')- check the registry address, the tag and the host's registry login"
   fi
@@ -84,3 +85,38 @@ use_pulled_image() {
   res_str image_id "$have"
   log "using $image:$version as pre-flight pulled it ($want); not pulling again"
 }
+
+# --- the registry login (fleet.conf REGISTRY, the inventory's registry:) -------------------------------
+# The app's own docker config folder, STATE_DIR/docker (0700): pre-flight's login lands there, never in
+# the user's ~/.docker, so the host's other users and its global login are untouched; the pull uses it.
+registry_config() { printf '%s/docker' "$CFG_STATE_DIR"; }
+
+# registry_docker ARG...: docker, with the app's config folder when fleet.conf names a REGISTRY.
+registry_docker() {
+  if [[ -n $CFG_REGISTRY ]]; then docker --config "$(registry_config)" "$@"; else docker "$@"; fi
+}
+
+# registry_login USER: docker login to REGISTRY as USER, the password read by docker from this script's
+# standard input (--password-stdin: never on a command line, never in a variable here). Exit 22 when the
+# registry refuses it or cannot be reached, 16 when docker or the folder is missing.
+registry_login() {
+  local user=$1 dir out
+  [[ -n $CFG_REGISTRY ]] || die 2 "$CONFIG_FILE: --login needs REGISTRY in fleet.conf (the inventory's registry.server)"
+  command -v docker >/dev/null 2>&1 || die 16 "docker is not installed (apt-get install -y docker.io)"
+  dir=$(registry_config)
+  { (umask 077 && mkdir -p -- "$dir") && chmod 0700 -- "$dir" && rm -f -- "$dir/config.json"; } ||
+    die 16 "cannot create $dir (0700): run setup.sh on this host, or chown $CFG_STATE_DIR to $(id -un)"
+  res_str registry "$CFG_REGISTRY"
+  if ! out=$(docker --config "$dir" login --username "$user" --password-stdin "$CFG_REGISTRY" 2>&1); then
+    rm -f -- "$dir/config.json"
+    out=$(printf '%s' "$out" | grep -v -e '^WARNING' -e 'credential' | tail -n 2 | tr '\n' ' ')
+    if [[ $out == *401* || $out == *nauthorized* || $out == *denied* || $out == *ncorrect* ]]; then
+      die 22 "the registry $CFG_REGISTRY refused the login of $user (${out% }): fix registry.username or the password in fleet's environment (registry.password), then deploy again; nothing changed"
+    fi
+    die 22 "docker login to $CFG_REGISTRY as $user failed (${out% }): check that this host reaches the registry and trusts its certificate, then deploy again; nothing changed"
+  fi
+  log "logged in to $CFG_REGISTRY as $user (docker config folder $dir)"
+}
+
+# registry_logout: the login is kept only from pre-flight's login to its pull.
+registry_logout() { [[ -z $CFG_REGISTRY ]] || rm -f -- "$(registry_config)/config.json"; }

@@ -147,13 +147,16 @@ valid_version() { [[ $1 =~ ^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$ ]]; }
 valid_token() { [[ $1 =~ ^[A-Za-z0-9@._:+-]{1,128}$ ]]; }
 
 # check_arg OPTION VALUE: the one place each kind of argument value is checked (exit 2): the version
-# (--version, --to) is a docker tag, --run-id a token of the lock records' grammar.
+# (--version, --to) is a docker tag, --run-id a token of the lock records' grammar, --login a registry username.
 check_arg() {
   case $1 in
     --version | --to)
       valid_version "$2" || die 2 "version '$2': expected letters, digits, . _ - (a docker tag)" ;;
     --run-id)
       valid_token "$2" || die 2 "--run-id '$2': expected letters, digits, @ . _ : + -" ;;
+    --login)
+      [[ $2 =~ ^[A-Za-z0-9._@+][A-Za-z0-9._@+-]{0,127}$ ]] ||
+        die 2 "--login '$2': expected a registry username of letters, digits, . _ @ + -" ;;
   esac
 }
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # fleet preflight: check, without changing anything, that this host can take a deploy: docker
 # access, nginx rights, fleet's folders and upstream file, disk space, curl. --pull also pulls.
-# usage: preflight.sh --config FILE --version V [--pull]
+# --login USER only logs in to fleet.conf's REGISTRY (the password on stdin) into STATE_DIR/docker, for
+# the --pull that follows; that pull removes the login again, however it ends.
+# usage: preflight.sh --config FILE --version V [--pull | --login USER]
 set -euo pipefail
 SCRIPT_NAME=preflight
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -9,9 +11,17 @@ HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$HERE/lib.sh"
 install_traps
 
-CONFIG="" VERSION="" PULL=0
-parse_args "--config=CONFIG --version=VERSION! --pull:PULL" "preflight.sh --config FILE --version V [--pull]" "$@"
+CONFIG="" VERSION="" PULL=0 LOGIN=""
+# on_cleanup: a deploy's registry login lasts until its pull, however pre-flight ends.
+# shellcheck disable=SC2317 # called by lib.sh's EXIT trap
+on_cleanup() { if ((PULL)); then registry_logout; fi; }
+parse_args "--config=CONFIG --version=VERSION! --pull:PULL --login=LOGIN" "preflight.sh --config FILE --version V [--pull | --login USER]" "$@"
 res_str version "$VERSION"
+if [[ -n $LOGIN ]]; then
+  ((PULL == 0)) || die 2 "give --login or --pull, not both (the login step comes before the pull)"
+  registry_login "$LOGIN"
+  exit 0
+fi
 ME=$(id -un)
 PROBLEMS=()
 miss() { PROBLEMS+=("$*"); log "missing: $*"; }

@@ -12,6 +12,7 @@ swift build --build-tests
 trap 'scripts/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 scripts/lab/lab.sh up --hosts 4 --servers
 scripts/lab/lab.sh ipv6-up
+scripts/lab/lab.sh registry-auth-up # a registry that requires a login (registry: tests)
 scripts/lab/lab.sh light-up 20
 swift test --skip-build
 scripts/ci/release-check.sh

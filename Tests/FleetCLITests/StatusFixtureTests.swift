@@ -13,18 +13,21 @@ final class LabApp: @unchecked Sendable {
     let ports: (Int, Int)
     let dir: String
     let extraYAML: String
+    let image: String
 
     static let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
     static var environment: [String: String] { ["FLEET_PLAYBOOKS": repo + "/playbooks"] }
 
-    init(app: String, hosts: [(String, String)], nginxPort: Int, ports: (Int, Int), extraYAML: String = "") throws {
+    init(app: String, hosts: [(String, String)], nginxPort: Int, ports: (Int, Int), extraYAML: String = "",
+         image: String = "10.77.0.1:5000/demo") throws {
         self.app = app
         self.hosts = hosts.map { (name: $0.0, address: $0.1) }
         self.nginxPort = nginxPort
         self.ports = ports
         self.dir = "/tmp/fleet-cmds-\(app)"
         self.extraYAML = extraYAML
+        self.image = image
         Self.stopLeftovers(dir)
         try? FileManager.default.removeItem(atPath: dir)
         for host in self.hosts {
@@ -88,7 +91,7 @@ final class LabApp: @unchecked Sendable {
         let lines = hostLines ?? hosts.map { "  \($0.name): \($0.address)" }
         return """
             app: \(app)
-            image: 10.77.0.1:5000/demo
+            image: \(image)
             ssh:
               user: root
               identity_files: [\(Lab.dir)/client/id_ed25519]

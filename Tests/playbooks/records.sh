@@ -138,3 +138,33 @@ t_pull_once() {
     eq "$RC/$(grep -c 'no pre-flight pull of' "$HOST_OUT/pull-norecord.err")/$(grep -c ': pulling ' "$HOST_OUT/pull-norecord.err")/$(as_user "grep -c '^ID=sha256:' $rec/v2")/$(served_version)" \
     0/1/1/1/v2
 }
+
+# t_registry_login: with REGISTRY in fleet.conf, --login logs in to the lab's auth registry with the
+# password on stdin (never argv) into STATE_DIR/docker (0700); --pull pulls with that login and removes
+# it; a wrong password exits 22 naming the registry; --login without REGISTRY, or with --pull, exits 2.
+t_registry_login() {
+  local auth=$LAB/registry-auth conf=$HOST_R/registry.conf dir=$HOST_DIR/state/docker user
+  if [[ ! -s $auth/password ]]; then
+    fail "registry login" "no auth registry: run scripts/lab/lab.sh registry-auth-up"
+    return 0
+  fi
+  user=$(cat "$auth/username")
+  sed -e 's#^IMAGE=.*#IMAGE=10.77.0.1:5001/demo\nREGISTRY=10.77.0.1:5001#' "$HOST_OUT/fleet.conf" | as_user "cat > $conf"
+  printf '%s-wrong' "$(cat "$auth/password")" >"$HOST_OUT/wrong.password"
+  RUN_CONF=$conf run_script reg-wrong preflight.sh --version v1 --login "$user" <"$HOST_OUT/wrong.password"
+  check "a wrong registry password exits 22 naming the registry, no login kept" \
+    eq "$RC/$(jget .registry)/$(jget .error | grep -c 'refused the login')/$(as_user "ls $dir")" "22/10.77.0.1:5001/1/"
+  RUN_CONF=$conf run_script reg-login preflight.sh --version v1 --login "$user" <"$auth/password"
+  check "the login lands in STATE_DIR/docker (0700)" \
+    eq "$RC/$(as_user "stat -c %a $dir")/$(as_user "ls $dir")" "0/700/config.json"
+  as_user "docker image rm -f 10.77.0.1:5001/demo:v1 >/dev/null 2>&1 || true"
+  RUN_CONF=$conf run_script reg-pull preflight.sh --version v1 --pull </dev/null
+  check "pre-flight pulls from the auth registry with that login, then removes it" \
+    eq "$RC/$(jget .pulled)/$(as_user "sed -n 's/^IMAGE=//p' $HOST_DIR/state/pulled/v1")/$(as_user "ls $dir")" \
+    "0/true/10.77.0.1:5001/demo/"
+  run_script reg-none preflight.sh --version v1 --login "$user" </dev/null
+  check "--login without REGISTRY in fleet.conf exits 2" eq "$RC/$(jget .error | grep -c 'needs REGISTRY')" 2/1
+  RUN_CONF=$conf run_script reg-both preflight.sh --version v1 --login "$user" --pull </dev/null
+  check "--login with --pull exits 2" eq "$RC/$(jget .error | grep -c 'not both')" 2/1
+  as_user "rm -f $conf $HOST_DIR/state/pulled/v1; docker image rm -f 10.77.0.1:5001/demo:v1 >/dev/null 2>&1 || true"
+}

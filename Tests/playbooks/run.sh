@@ -64,12 +64,14 @@ printf 'SECRET_TOKEN=%s\nGREETING=hello\n' "$SECRET" >"$ENV_LOCAL"
 SECRET_PATTERN=$OUT/secret.pattern
 printf '%s\n' "$SECRET" >"$SECRET_PATTERN"
 unset SECRET
+# The auth registry's password too (t_registry_login): in no output.
+if [[ -s $LAB/registry-auth/password ]]; then printf '%s\n' "$(cat "$LAB/registry-auth/password")" >>"$SECRET_PATTERN"; fi
 
 # The cases, in order (PB_CASES="t_first_deploy t_full_disk" runs only those, in that order).
 ALL_CASES="t_config_errors t_version_once t_preflight t_first_deploy t_swaps t_pull_once t_broken t_prune
   t_noop_and_status t_port_taken t_concurrent t_fleet_lock t_lock_records t_lock_metric t_hook t_lock_messages
   t_incoming_sweep t_lock_busy t_consistency t_nginx_dead t_full_disk t_dockerd_dies t_interrupts t_bench
-  t_secrets_sweep"
+  t_registry_login t_secrets_sweep"
 
 # suite I USER: every case on lab host webI as USER.
 suite() {

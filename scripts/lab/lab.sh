@@ -22,6 +22,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/nginx.sh"
 # shellcheck source=lib/images.sh
 . "$LAB_SCRIPTS/lib/images.sh"
+# shellcheck source=lib/registry-auth.sh
+. "$LAB_SCRIPTS/lib/registry-auth.sh"
 # shellcheck source=lib/access.sh
 . "$LAB_SCRIPTS/lib/access.sh"
 # shellcheck source=lib/servers.sh
@@ -41,6 +43,9 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
                                            known_hosts.v6 names them by that address
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
+       lab.sh registry-auth-up             next to a running lab (--servers): a registry that requires a
+                                           login, https://10.77.0.1:5001, holding the demo images
+                                           (safe to run twice; `down` stops it)
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -132,6 +137,9 @@ lab_status() {
   if pid=$(pid_alive "$LAB/registry/registry.pid" "$LAB/registry/config.yml"); then
     echo "registry http://$LAB_REGISTRY pid $pid"
   fi
+  if pid=$(pid_alive "$(registry_auth_dir)/registry.pid" "$(registry_auth_dir)/config.yml"); then
+    echo "auth registry https://$LAB_REGISTRY_AUTH pid $pid (login: $(registry_auth_dir)/username, password)"
+  fi
   light_status
 }
 
@@ -167,6 +175,7 @@ main() {
     ipv6-up) need_root; ipv6_up ;;
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
+    registry-auth-up) need_root; registry_auth_up ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
 }

@@ -73,7 +73,7 @@ public struct Rollout: Sendable {
     }
 }
 
-/// The inventory's webhooks (`notify`), with the env file's values masked in what is sent.
+/// The inventory's webhooks (`notify`), with the env file's values and the registry password masked in what is sent.
 public struct Webhooks: RunNotifier {
     public var urls: [String]
     public var format: NotifyFormat
@@ -82,7 +82,7 @@ public struct Webhooks: RunNotifier {
     public init(_ inventory: Inventory) {
         urls = inventory.notify.webhooks
         format = inventory.notify.format
-        secrets = inventory.envFile?.secretValues ?? []
+        secrets = (inventory.envFile?.secretValues ?? []) + (inventory.registry.map { [$0.password.reveal()] } ?? [])
     }
 
     public func started(_ start: RunStart) async -> [String] {

@@ -98,10 +98,11 @@ public struct StepRunner: Sendable {
 }
 
 /// The bytes behind the plan's uploads: playbooks read from disk once, inline content, the env file's
-/// validated contents (never re-read, never shown).
+/// validated contents and the registry password (never re-read, never shown).
 public struct UploadFiles: Sendable {
     private var playbooks: [String: [UInt8]]
     private var envContents: [UInt8]
+    private var registryPassword: [UInt8]
 
     /// Reads every playbook the plan uploads: from `known` (the scripts the plan was built with, fleet's own
     /// included), else from disk. Throws naming the missing file.
@@ -118,11 +119,13 @@ public struct UploadFiles: Sendable {
         }
         self.playbooks = playbooks
         self.envContents = Array((inventory.envFile?.contents.reveal() ?? "").utf8)
+        self.registryPassword = Array((inventory.registry?.password.reveal() ?? "").utf8)
     }
 
-    public init(playbooks: [String: [UInt8]], env: [UInt8]) {
+    public init(playbooks: [String: [UInt8]], env: [UInt8], registryPassword: [UInt8] = []) {
         self.playbooks = playbooks
         self.envContents = env
+        self.registryPassword = registryPassword
     }
 
     /// An install step's tar stream: each file under its member name, with its mode.
@@ -138,6 +141,7 @@ public struct UploadFiles: Sendable {
         case .playbook: return playbooks[source.localPath ?? ""] ?? []
         case .inline: return Array((source.content ?? "").utf8)
         case .envFile: return envContents
+        case .registryPassword: return registryPassword
         }
     }
 }

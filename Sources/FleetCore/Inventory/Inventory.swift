@@ -32,6 +32,8 @@ public struct Inventory: Sendable, Equatable {
     public var imageChecks: ImageCheckSettings
     /// `ssh.config`: the file read and the keywords it ignored for these hosts (nil: off).
     public var sshConfig: SSHConfigSummary? = nil
+    /// The private registry pre-flight logs in to before it pulls (nil: none, the hosts pull as they are).
+    public var registry: RegistrySettings? = nil
 }
 
 public struct SSHSettings: Sendable, Equatable {

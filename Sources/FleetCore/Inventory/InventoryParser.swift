@@ -11,7 +11,8 @@ struct InventoryParser {
     var configLoader: SSHConfigLoader
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
-                          "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
+                          "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks",
+                          "registry"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel",
                           "config"]
 
@@ -62,6 +63,7 @@ struct InventoryParser {
             inventory.sshConfig = SSHConfigSummary(file: sshConfig.file, found: sshConfig.context != nil,
                                                    ignored: sshConfig.context?.ignored ?? [])
         }
+        inventory.registry = try RegistryParser.parse(top, image: image, variables: context.variables)
         return inventory
     }
 

@@ -4,9 +4,12 @@
 public enum FleetConf {
     public static func render(_ inventory: Inventory, host: String, fleetVersion: String = FleetVersion.current) -> String {
         func sub(_ v: String) -> String { Inventory.substitute(v, host: host) }
+        // REGISTRY only with `registry:` (the registry pre-flight logged in to): other hosts' fleet.conf is unchanged.
+        let registry = inventory.registry.map { [("REGISTRY", $0.server)] } ?? []
         let lines: [(String, String)] = [
             ("APP", inventory.app),
             ("IMAGE", inventory.image),
+        ] + registry + [
             ("ROOT_DIR", sub(inventory.paths.root)),
             ("STATE_DIR", sub(inventory.paths.state)),
             ("PORT_BLUE", String(inventory.container.ports[0])),

@@ -34,6 +34,16 @@ public struct Plan: Sendable, Equatable, Codable {
     public var hostTime: HostTime?
     /// `ssh.config`: the file read and the keywords fleet ignored for these hosts (nil: `ssh.config` off).
     public var sshConfig: SSHConfigSummary? = nil
+    /// Deploy with `registry:`: the registry pre-flight logs in to, never the password (nil: no login).
+    public var registry: RegistrySummary? = nil
+}
+
+/// The registry login as shown: server, username and the variables read, never the password.
+public struct RegistrySummary: Sendable, Equatable, Codable {
+    public var server: String
+    public var username: String
+    public var usernameEnv: String?
+    public var passwordEnv: String
 }
 
 /// The most one host's swap may take: the health wait (the new container, then through nginx), the drain, the
@@ -159,7 +169,7 @@ public struct Step: Sendable, Equatable, Codable {
     public var timeoutSeconds: Int?
     // install (with `command`)
     public var files: [InstallFile]?
-    /// run: what the command reads on stdin (the env file: its values never appear on a command line).
+    /// run: what the command reads on stdin (the env file, the registry password: never on a command line).
     public var stdin: UploadSource?
     /// run: how the command's output is judged when it is a check rather than a host script.
     public var check: StepCheck?
@@ -206,10 +216,11 @@ public struct InstallFile: Sendable, Equatable, Codable {
 
 /// What an upload sends. `playbook`: the file `localPath` (named `name`); `inline`: `content`, shown in full;
 /// `envFile`: the inventory's env file (`Inventory.envFile.contents`), shown only as `keys` and `count`
-/// (no env file: `localPath` nil, an empty file is uploaded).
+/// (no env file: `localPath` nil, an empty file is uploaded); `registryPassword`: `registry.password`, read from
+/// fleet's environment variable `env`, shown only as `{env: NAME}`.
 public struct UploadSource: Sendable, Hashable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case playbook, inline, envFile = "env_file"
+        case playbook, inline, envFile = "env_file", registryPassword = "registry_password"
     }
     public var kind: Kind
     public var name: String
@@ -217,4 +228,6 @@ public struct UploadSource: Sendable, Hashable, Codable {
     public var content: String?
     public var keys: [String]?
     public var count: Int?
+    /// registryPassword: the variable of fleet's environment it is read from.
+    public var env: String?
 }

@@ -87,7 +87,10 @@ public enum PlanBuilder {
                                                   origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
             stages: stages, onFailure: undo,
             finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) },
-            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig)
+            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig,
+            registry: input.command == .deploy ? inv.registry.map {
+                RegistrySummary(server: $0.server, username: $0.username, usernameEnv: $0.usernameEnv, passwordEnv: $0.passwordEnv)
+            } : nil)
     }
 
     /// Arguments that go on command lines: refused when unsafe, even though they are quoted.

@@ -79,6 +79,10 @@ public enum PlanRenderer {
             } else {
                 rows.append(("env file", "none (an empty env file is uploaded)"))
             }
+            if let r = plan.registry {
+                rows.append(("registry", "\(r.server) as \(r.username)\(r.usernameEnv.map { " ({env: \($0)})" } ?? ""), password {env: \(r.passwordEnv)} "
+                    + "(not shown): pre-flight logs in (password on stdin) into the app's own docker config folder, pulls, then removes the login"))
+            }
         } else {
             rows.append(("on failure", halt))
         }
@@ -185,8 +189,9 @@ public enum PlanRenderer {
         return "\(c.file); ignored " + c.ignored.map { "\($0.keyword) (\($0.file):\($0.line))" }.joined(separator: ", ")
     }
 
-    /// The env file by path and key names; its values are never shown.
+    /// The env file by path and key names; its values are never shown. The registry password by its variable.
     static func envFile(_ s: UploadSource) -> String {
+        if s.kind == .registryPassword { return "the registry password, {env: \(s.env ?? "?")}, value not shown" }
         guard let path = s.localPath else { return "an empty env file" }
         let keys = s.keys ?? []
         return "env file \(path) [\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown]"

@@ -36,6 +36,7 @@ struct StepFactory {
         var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name,
                                          run: "lock.sh", lock, purpose: "take the host lock, then put the files in place",
                                          timeout: 30, place: true, fleetVersion: input.fleetVersion)]
+        if isDeploy, let registry = inv.registry { steps.append(login(h, registry)) }
         if isDeploy {
             // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
@@ -51,6 +52,19 @@ struct StepFactory {
             steps.append(call(h, "preflight", ["--version", targetVersion], purpose: "check tools, rights and disk", timeout: 60))
         }
         return steps
+    }
+
+    /// The registry login, under the host lock and before the pull: the password on stdin (never a command line),
+    /// into the app's own docker config folder (STATE/docker, 0700), which pre-flight's pull uses and then empties.
+    func login(_ h: HostEntry, _ registry: RegistrySettings) -> Step {
+        let user = registry.usernameEnv.map { " ({env: \($0)})" } ?? ""
+        var step = call(h, "preflight", ["--version", targetVersion, "--login", registry.username],
+                        purpose: "log in to the registry \(registry.server) as \(registry.username)\(user) with docker login --password-stdin "
+                            + "(the password of {env: \(registry.passwordEnv)}), "
+                            + "into the app's own docker config folder \(Inventory.substitute(inv.paths.state, host: h.name))/docker (0700)",
+                        timeout: 120)
+        step.stdin = UploadSource(kind: .registryPassword, name: "registry password", env: registry.passwordEnv)
+        return step
     }
 
     /// The one install step: the host scripts `names` of `dir` (0755) and the host's `fleet.conf` (0644), sent as

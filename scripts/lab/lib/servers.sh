@@ -31,5 +31,6 @@ servers_down() {
   done
   docker_down_all
   registry_down
+  registry_auth_down
   access_down
 }
