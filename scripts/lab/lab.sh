@@ -35,6 +35,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh status                       what is running
        lab.sh stop-sshd webI | start-sshd webI
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
+       lab.sh images                       build (when their recipe changed) and push the demo images
+                                           v1..v3 to the running lab's registry again (up does it too)
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
@@ -159,6 +161,7 @@ main() {
       (($#)) || die "exec: no command (usage: lab.sh exec webI -- CMD [ARG...])"
       exec env "DOCKER_HOST=unix://$LAB_RUN/docker-web$i.sock" ip netns exec "$(host_ns "$i")" "$@"
       ;;
+    images) need_root; images_push; log "images pushed: ${IMAGE_VERSIONS[*]} (recipe $IMAGE_RECIPE)" ;;
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;

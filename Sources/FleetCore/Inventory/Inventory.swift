@@ -30,6 +30,9 @@ public struct Inventory: Sendable, Equatable {
     public var verify: [VerifyEndpoint] = []
     public var notify: NotifySettings
     public var imageChecks: ImageCheckSettings
+    /// `processes:` in file order; without it, one `web` process on every host (`processesDeclared` false).
+    public var processes: [AppProcess] = []
+    public var processesDeclared = false
 }
 
 public struct SSHSettings: Sendable, Equatable {

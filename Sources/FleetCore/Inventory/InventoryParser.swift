@@ -9,7 +9,7 @@ struct InventoryParser {
     let readFile: (String) throws -> String?
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
-                          "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
+                          "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks", "processes"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel"]
 
     var baseDir: String { (file as NSString).deletingLastPathComponent }
@@ -52,6 +52,12 @@ struct InventoryParser {
             hooks: try HooksParser.parse(top),
             metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
         inventory.verify = try VerifyParser.parse(top, health: health)
+        if let processes = try ProcessesParser.parse(top, hosts: hosts, container: inventory.container.options) {
+            inventory.processes = processes
+            inventory.processesDeclared = true
+        } else {
+            inventory.processes = [AppProcess(name: "web", role: .web, options: inventory.container.options)]
+        }
         return inventory
     }
 

@@ -32,6 +32,8 @@ public struct Plan: Sendable, Equatable, Codable {
     public var finally: [HostSteps]
     /// How long one host's swap may take at most, and of what.
     public var hostTime: HostTime?
+    /// `processes:` as the inventory declares them (nil: one web process on every host).
+    public var processes: [ProcessSummary]?
 }
 
 /// The most one host's swap may take: the health wait (the new container, then through nginx), the drain, the
@@ -41,7 +43,9 @@ public struct HostTime: Sendable, Equatable, Codable {
     public var drain: Int
     public var stop: Int
     public var docker: Int
-    public var total: Int { health * 2 + drain + stop + docker }
+    /// With workers: their check and the old ones' stop (nil: no workers).
+    public var workers: WorkerTime?
+    public var total: Int { health * 2 + drain + stop + docker + (workers.map { $0.check + $0.stop } ?? 0) }
 }
 
 public enum PlanCommand: String, Sendable, Equatable, Codable {
@@ -103,6 +107,8 @@ public struct PlanHost: Sendable, Equatable, Codable {
     public var port: Int
     public var user: String
     public var probe: HostState?
+    /// The processes that run on this host (nil: the web process alone, without `processes:`).
+    public var processes: [String]?
 }
 
 public struct SkippedHost: Sendable, Equatable, Codable {
