@@ -1,0 +1,99 @@
+import FleetCore
+import Foundation
+import Testing
+@testable import FleetCLI
+
+/// `processes:` on the lab: the web process on every host and a worker (the demo image's /bin/worker) on the two
+/// hosts tagged `worker`. (In the same serialized suite as the other rolling deploys: they share the lab's hosts.)
+extension DeployE2ETests {
+    static let workerYAML = """
+    env:
+      clear: {WORKER_JOB_SECONDS: "2"}
+    processes:
+      web: {}
+      job:
+        cmd: [/bin/worker]
+        hosts: {tags: [worker]}
+        check: {running_for: 3s}
+        stop_timeout: 30s
+        options: {memory: 256m, labels: {role: job}}
+    """
+
+    /// The e2e inventory with the worker process; web1 and web2 tagged `worker`.
+    func workerInventory(cmd: String = "[/bin/worker]") throws -> String {
+        let path = try E2E.inventory(extra: Self.workerYAML.replacingOccurrences(of: "[/bin/worker]", with: cmd))
+        var yaml = try String(contentsOfFile: path, encoding: .utf8)
+        for host in 1...2 {
+            yaml = yaml.replacingOccurrences(of: "  web\(host): 10.77.0.1\(host)\n", with: "  web\(host): {address: 10.77.0.1\(host), tags: [worker]}\n")
+        }
+        try yaml.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func docker(_ host: Int, _ args: String) -> String {
+        sh("\(E2E.repo)/scripts/lab/lab.sh exec web\(host) -- docker \(args) 2>&1").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// `NAME VERSION STATE` of the app's worker containers on a host, sorted.
+    func workers(_ host: Int) -> [String] {
+        docker(host, "ps -a --filter label=fleet.app=demo --filter label=fleet.process=job --format '{{.Names}} {{.Label \"fleet.version\"}} {{.State}}'")
+            .split(separator: "\n").map(String.init).sorted()
+    }
+
+    /// Workers left by this suite would run on under the other tests' inventories (which name no workers).
+    func removeWorkers() {
+        for host in 1...E2E.hostCount {
+            _ = docker(host, "rm -f demo-job-a demo-job-b")
+            sh("rm -f \(Lab.dir)/hosts/web\(host)/state/worker-job")
+        }
+    }
+
+    @Test func workersDeployAndRollBackUnderLoadThenAFailedCheckKeepsTheHostOnItsRelease() async throws {
+        removeWorkers()
+        defer { removeWorkers() }
+        let inventory = try workerInventory()
+        let (base, baseOut) = try await deploy(inventory, ["v1"])
+        try #require(base == 0, "\(baseOut.err)")
+        #expect(workers(1) == ["demo-job-a v1 running"])
+        #expect(workers(3).isEmpty)
+        #expect(docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")
+
+        // v2, then back to v1, under load on every host's nginx: no request fails; each worker is replaced.
+        var codes: [Int32] = []
+        var outputs: [String] = []
+        let load = try await underLoad {
+            let (up, upOut) = try await deploy(inventory, ["v2"])
+            codes.append(up); outputs.append(upOut.err)
+            let back = Captured()
+            codes.append(try await Rollback.parse(["--inventory", inventory]).run(context: E2E.context(back)))
+            outputs.append(back.err)
+        }
+        #expect(codes == [0, 0], "\(outputs)")
+        #expect(totalRequests(load) > 100)
+        #expect(failedRequests(load) == 0, "\(load)")
+        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
+        for host in 1...2 {
+            // v1 on a (started again by the rollback), v2 on b, stopped.
+            #expect(workers(host) == ["demo-job-a v1 running", "demo-job-b v2 exited"], "web\(host)")
+            // The v2 worker got SIGTERM, finished the job it was on and exited by itself (0, not SIGKILL's 137).
+            let logs = docker(host, "logs demo-job-b")
+            #expect(logs.range(of: "finished job [0-9]+ after SIGTERM", options: .regularExpression) != nil, "\(logs.suffix(300))")
+            #expect(docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-b") == "0")
+        }
+        #expect(workers(3).isEmpty && workers(4).isEmpty)
+
+        // A worker whose check fails (its command exits at once): the first batch fails with exit 22 and
+        // every process of those hosts stays on v1; the rollout halts before the second batch.
+        let bad = try workerInventory(cmd: "[/bin/false]")
+        let (failed, failedOut) = try await deploy(bad, ["v2"])
+        #expect(failed == 1, "\(failedOut.err)")
+        #expect(failedOut.err.contains("failed its check"))
+        let report = try #require(History.list(inventory: bad, environment: "e2e").compactMap { try? $0.get() }.last)
+        #expect(report.hosts.first { $0.host == "web1" }?.exitCode == 22)
+        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
+        for host in 1...2 {
+            #expect(workers(host) == ["demo-job-a v1 running"], "web\(host)")
+            #expect(docker(host, "ps --filter label=fleet.app=demo --filter label=fleet.slot --format '{{.Label \"fleet.version\"}}'") == "v1")
+        }
+    }
+}
