@@ -58,6 +58,22 @@ extension DeployE2ETests {
         #expect(workers(3).isEmpty)
         #expect(docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")
 
+        // status: a line per process; logs and exec --container pick the worker's container with --process.
+        let status = Captured()
+        #expect(try await Status.parse(["--inventory", inventory]).run(context: E2E.context(status)) == 0, "\(status.out)\(status.err)")
+        #expect(status.out.contains("web1 job") && status.out.contains("demo-job-a") && !status.out.contains("web3 job"), "\(status.out)")
+        let logs = Captured()
+        #expect(try await Logs.parse(["--inventory", inventory, "--process", "job", "--lines", "5"])
+            .run(context: E2E.context(logs)) == 0, "\(logs.err)")
+        #expect(logs.out.contains("web1 job | job ") && logs.out.contains("web2 job | job ") && !logs.out.contains("web3"), "\(logs.out)")
+        let exec = Captured()
+        #expect(try await Exec.parse(["--inventory", inventory, "--container", "--process", "job", "--json", "--", "cat", "/www/version"])
+            .run(context: E2E.context(exec)) == 0, "\(exec.out)\(exec.err)")
+        #expect(exec.out.contains("\"web2\"") && !exec.out.contains("\"web3\""), "\(exec.out)")
+        let unknown = Captured()
+        #expect(try await Logs.parse(["--inventory", inventory, "--process", "jobs"]).run(context: E2E.context(unknown)) == 2)
+        #expect(unknown.err.contains("unknown process 'jobs'"), "\(unknown.err)")
+
         // v2, then back to v1, under load on every host's nginx: no request fails; each worker is replaced.
         var codes: [Int32] = []
         var outputs: [String] = []
