@@ -35,8 +35,8 @@ extension DeployE2ETests {
     }
 
     /// `NAME VERSION STATE` of the app's worker containers on a host, sorted.
-    func workers(_ host: Int) -> [String] {
-        docker(host, "ps -a --filter label=fleet.app=demo --filter label=fleet.process=job --format '{{.Names}} {{.Label \"fleet.version\"}} {{.State}}'")
+    func workers(_ host: Int, app: String = "demo") -> [String] {
+        docker(host, "ps -a --filter label=fleet.app=\(app) --filter label=fleet.process=job --format '{{.Names}} {{.Label \"fleet.version\"}} {{.State}}'")
             .split(separator: "\n").map(String.init).sorted()
     }
 
@@ -110,6 +110,50 @@ extension DeployE2ETests {
         for host in 1...2 {
             #expect(workers(host) == ["demo-job-a v1 running"], "web\(host)")
             #expect(docker(host, "ps --filter label=fleet.app=demo --filter label=fleet.slot --format '{{.Label \"fleet.version\"}}'") == "v1")
+        }
+    }
+
+    /// An app of workers only (no web process, so no nginx) on web3 and web4: deploy, status, logs, rollback.
+    @Test func anAppOfWorkersOnlyNeedsNoNginx() async throws {
+        let dir = "/tmp/fleet-proc-workers"
+        let clean = { for host in 3...4 { _ = self.docker(host, "rm -f proc-workers-job-a proc-workers-job-b") }; sh("rm -rf \(dir)") }
+        clean()
+        defer { clean() }
+        for sub in ["inventory", "web3/state", "web4/state"] {
+            try FileManager.default.createDirectory(atPath: dir + "/" + sub, withIntermediateDirectories: true)
+        }
+        let inventory = dir + "/inventory/workers.yml"
+        try """
+        app: proc-workers
+        image: 10.77.0.1:5000/demo
+        ssh:
+          user: root
+          identity_files: [\(Lab.dir)/client/id_ed25519]
+          known_hosts: \(Lab.dir)/known_hosts
+        paths: {root: "\(dir)/{host}/opt", state: "\(dir)/{host}/state"}
+        processes:
+          job: {cmd: /bin/worker, check: {running_for: 2s}, stop_timeout: 20s}
+        hosts:
+          web3: 10.77.0.13
+          web4: 10.77.0.14
+
+        """.write(toFile: inventory, atomically: true, encoding: .utf8)
+        for version in ["v1", "v2"] {
+            let (code, out) = try await deploy(inventory, [version])
+            #expect(code == 0, "\(out.err)")
+        }
+        #expect(workers(3, app: "proc-workers") == ["proc-workers-job-a v1 exited", "proc-workers-job-b v2 running"])
+        let status = Captured()
+        #expect(try await Status.parse(["--inventory", inventory]).run(context: E2E.context(status)) == 0, "\(status.out)\(status.err)")
+        #expect(status.out.contains("web4 job") && status.out.contains("ok (running)"), "\(status.out)")
+        let logs = Captured()
+        #expect(try await Logs.parse(["--inventory", inventory, "--lines", "3"]).run(context: E2E.context(logs)) == 0, "\(logs.err)")
+        #expect(logs.out.contains("web3 job | job "), "\(logs.out)")
+        let back = Captured()
+        #expect(try await Rollback.parse(["--inventory", inventory]).run(context: E2E.context(back)) == 0, "\(back.err)")
+        for host in 3...4 {
+            #expect(workers(host, app: "proc-workers") == ["proc-workers-job-a v1 running", "proc-workers-job-b v2 exited"])
+            #expect(docker(host, "logs proc-workers-job-b").contains("after SIGTERM"))
         }
     }
 }
