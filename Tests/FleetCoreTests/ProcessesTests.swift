@@ -102,3 +102,41 @@ import Testing
         }
     }
 }
+
+/// What status.sh says of a host's processes (with `processes:`), read for `fleet status`.
+@Suite struct ProcessStatusTests {
+    func status(_ line: String) throws -> HostStatus {
+        HostStatus(host: "jobs1", json: try #require(JSONValue.resultLine(in: line)), expectedStatus: 200, now: Date())
+    }
+
+    @Test func aHostOfWorkersIsJudgedByThem() throws {
+        let ok = try status("""
+            {"script":"status","current":{"version":"v2"},"nginx":{"status":0},"consistent":true,"web_process":"",\
+            "workers":[{"process":"job","container":"shop-job-b","state":"running","version":"v2"}]}
+            """)
+        #expect(ok.healthy && ok.error == nil && ok.web == nil)
+        let table = HostStatus.table([ok], now: Date())
+        #expect(table.contains("jobs1 job") && table.contains("shop-job-b") && table.contains("ok (running)"), "\(table)")
+
+        let stopped = try status("""
+            {"script":"status","current":{"version":"v2"},"nginx":{"status":0},"consistent":true,"web_process":"",\
+            "workers":[{"process":"job","container":"shop-job-b","state":"exited","version":"v2"}]}
+            """)
+        #expect(!stopped.healthy && stopped.error == "worker job (shop-job-b) is exited")
+        #expect(HostStatus.table([stopped], now: Date()).contains("FAILING (exited)"))
+    }
+
+    @Test func aWorkerOnAnotherVersionThanCurrentFailsTheHost() throws {
+        let s = try status("""
+            {"script":"status","current":{"version":"v2"},"slot":"blue","nginx":{"status":200},"consistent":true,\
+            "web_process":"web","workers":[{"process":"job","container":"shop-job-a","state":"running","version":"v1"}]}
+            """)
+        #expect(!s.healthy && s.error == "worker job runs v1, not v2")
+        #expect(s.web == "web" && s.workers?.count == 1)
+    }
+
+    @Test func withoutProcessesNothingChanges() throws {
+        let s = try status("{\"script\":\"status\",\"current\":{\"version\":\"v2\"},\"slot\":\"blue\",\"nginx\":{\"status\":200},\"consistent\":true}")
+        #expect(s.healthy && s.workers == nil && HostStatus.table([s], now: Date()).split(separator: "\n").count == 2)
+    }
+}
