@@ -126,7 +126,8 @@ extension DeployE2ETests {
         }
     }
 
-    /// An app of workers only (no web process, so no nginx) on web3 and web4: deploy, status, logs, rollback.
+    /// An app of workers only (no web process, so no nginx) on web3 and web4, checked by a command run in the new
+    /// container: deploy, status, logs, rollback.
     @Test func anAppOfWorkersOnlyNeedsNoNginx() async throws {
         let dir = "/tmp/fleet-proc-workers"
         let clean = { for host in 3...4 { _ = self.docker(host, "rm -f proc-workers-job-a proc-workers-job-b") }; sh("rm -rf \(dir)") }
@@ -145,7 +146,7 @@ extension DeployE2ETests {
           known_hosts: \(Lab.dir)/known_hosts
         paths: {root: "\(dir)/{host}/opt", state: "\(dir)/{host}/state"}
         processes:
-          job: {cmd: /bin/worker, check: {running_for: 2s}, stop_timeout: 20s}
+          job: {cmd: /bin/worker, check: {command: [test, -f, /tmp/worker.ready], timeout: 10s}, stop_timeout: 20s}
         hosts:
           web3: 10.77.0.13
           web4: 10.77.0.14
