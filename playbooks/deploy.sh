@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
 # fleet deploy: start VERSION on the idle slot, health-check it, switch nginx, drain, stop the old.
+# With workers (WORKERS in fleet.conf): their new containers start and pass their checks first, and the old
+# ones stop last; a failed check leaves every process on the previous release (exit 23).
 # usage: deploy.sh --config FILE --version V --env-file PATH [--run-id ID]
 # See docs/playbooks.md (steps, state files, exit codes, interruption).
 set -euo pipefail
@@ -28,8 +30,8 @@ BY=$(run_by)
 
 recover
 REL_DIR=$CFG_STATE_DIR/releases/$VERSION
-if is_current "$VERSION" "$CFG_IMAGE" "$ENV_FILE"; then
-  log "$VERSION already serves on slot $SERVING, healthy, with the same env: nothing to do"
+if host_is_current "$VERSION" "$CFG_IMAGE" "$ENV_FILE"; then
+  log "$VERSION already runs${SERVING:+ on slot $SERVING, healthy,} with the same env: nothing to do"
   rm -f -- "$ENV_FILE"
   res_str slot "$SERVING"
   res_str previous "$(kv_get "$(state_path previous)" VERSION)"
@@ -48,6 +50,12 @@ if ! err=$({ mkdir -p -- "$REL_DIR" && mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"; } 2>
 fi
 chmod 0600 "$ATTEMPT_ENV"
 
-swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
+workers_start "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV"
+if [[ -n $CFG_WEB_PROCESS ]]; then
+  swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
+else
+  workers_release "$VERSION" "$CFG_IMAGE" deploy "$BY"
+fi
+workers_commit "$VERSION"
 res_raw changed true
 log "deployed $VERSION"

@@ -4,7 +4,7 @@
 # --- fleet.conf ------------------------------------------------------------------------------------
 CFG_KEYS=" APP IMAGE ROOT_DIR STATE_DIR PORT_BLUE PORT_GREEN PORT_ENV UPSTREAM_FILE UPSTREAM_NAME \
 NGINX_CONF NGINX_URL HEALTH_PATH HEALTH_STATUS HEALTH_TIMEOUT HEALTH_INTERVAL DRAIN_SECONDS \
-KEEP_RELEASES TEXTFILE_DIR HEALTH_REQUEST_TIMEOUT STOP_TIMEOUT FLEET_VERSION REGISTRY "
+KEEP_RELEASES TEXTFILE_DIR HEALTH_REQUEST_TIMEOUT STOP_TIMEOUT FLEET_VERSION REGISTRY WEB_PROCESS WORKERS "
 
 # shellcheck disable=SC2034 # the CFG_ variables are read by the scripts that source this file
 cfg_defaults() {
@@ -14,6 +14,8 @@ cfg_defaults() {
   CFG_KEEP_RELEASES=5 CFG_TEXTFILE_DIR="" CFG_UPSTREAM_NAME=""
   CFG_APP="" CFG_IMAGE="" CFG_ROOT_DIR="" CFG_STATE_DIR="" CFG_PORT_BLUE="" CFG_PORT_GREEN=""
   CFG_UPSTREAM_FILE="" CFG_FLEET_VERSION="" CFG_REGISTRY=""
+  # Without WEB_PROCESS and WORKERS (an inventory without `processes:`): the web process alone.
+  CFG_WEB_PROCESS=web CFG_WORKERS="" CFG_DECLARED=0
 }
 
 # load_config FILE: parse and validate; any problem exits 2 naming the file, line and key.
@@ -33,6 +35,8 @@ load_config() {
       die 2 "$file:$n: $key: value has a space, quote, \$, backtick or backslash"
     fi
     printf -v "CFG_$key" '%s' "$val"
+    # shellcheck disable=SC2034 # read by lib-host.sh and lib-workers.sh
+    [[ $key != WEB_PROCESS ]] || CFG_DECLARED=1
   done <"$file"
   cfg_validate
 }
@@ -69,6 +73,8 @@ cfg_validate() {
   done
   cfg_match CFG_DRAIN_SECONDS '^[0-9]{1,4}$' "expected a whole number of seconds"
   cfg_match CFG_STOP_TIMEOUT '^[0-9]{1,4}$' "expected a whole number of seconds"
+  cfg_match CFG_WEB_PROCESS '^([a-z0-9][a-z0-9-]{0,62})?$' "expected a process name or nothing"
+  cfg_match CFG_WORKERS '^([a-z0-9][a-z0-9-]{0,62}(,[a-z0-9][a-z0-9-]{0,62})*)?$' "expected process names separated by commas"
   ((CFG_KEEP_RELEASES >= 2)) || die 2 "$CONFIG_FILE: KEEP_RELEASES must be at least 2"
   [[ -z $CFG_REGISTRY ]] || cfg_match CFG_REGISTRY '^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?(:[0-9]{1,5})?$' "expected a registry host[:port]"
   cfg_match CFG_FLEET_VERSION '^[A-Za-z0-9._+-]{0,64}$' "expected a version like 1.2.3 or 1.2.3+custom"

@@ -41,15 +41,20 @@ container_args() {
 # start_container SLOT VERSION IMAGE ENVFILE: values reach docker only through --env-file; the container
 # options as an argument array, never through a shell.
 start_container() {
-  local slot=$1 version=$2 image=$3 envfile=$4 name port out
+  local slot=$1 version=$2 image=$3 envfile=$4 name port out cmd=()
   name=$(container_name "$slot")
   port=$(slot_port "$slot")
   container_args
+  # With `processes:`, the web process's command (process-NAME.cmd; empty: the image's own).
+  if ((CFG_DECLARED)); then
+    read_words "$CFG_ROOT_DIR/process-$CFG_WEB_PROCESS.cmd"
+    cmd=("${WORDS[@]}")
+  fi
   if ! out=$(docker run -d --name "$name" --restart unless-stopped --network host \
     --label "fleet.app=$CFG_APP" --label "fleet.slot=$slot" --label "fleet.version=$version" \
     --label "fleet.image=$image" --label "fleet.env=$(env_digest "$envfile")" \
     --env-file "$envfile" -e "$CFG_PORT_ENV=$port" "${CONTAINER_ARGS[@]}" \
-    "$image:$version" 2>&1); then
+    "$image:$version" "${cmd[@]}" 2>&1); then
     remove_container "$name"
     res_str container "$name"
     die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"

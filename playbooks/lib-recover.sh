@@ -2,9 +2,21 @@
 # fleet host library: recovery, run under the host lock before every deploy and rollback: make nginx, the
 # state files and the containers agree, whatever a killed or failed run left. Sourced by lib-swap.sh.
 
-# recover: make nginx, the state files and the containers agree, whatever a killed run left.
-# Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
+# recover: make nginx, the state files and the containers agree, whatever a killed run left; then the
+# workers (workers_recover). A host without the web process has no nginx part: SERVING stays empty.
 recover() {
+  if [[ -n $CFG_WEB_PROCESS ]]; then
+    recover_web
+  else
+    SERVING=""
+    rm -f -- "$CFG_STATE_DIR"/releases/*/env.attempt.* 2>/dev/null || true
+  fi
+  workers_recover
+}
+
+# recover_web: the web process's part of recover.
+# Sets SERVING to the slot that nginx serves with a healthy container (empty when none).
+recover_web() {
   local fslot cur cslot other ver img f
   cur=$(state_path current)
   cslot=$(kv_get "$cur" SLOT)

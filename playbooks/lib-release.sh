@@ -19,7 +19,7 @@ record_release() {
   if [[ -f $cur && $(kv_get "$cur" VERSION) != "$2" ]]; then
     stage_file "$prev" 0600 <"$cur" || return 1
   fi
-  stage_file "$cur" 0600 < <(release_kv "$1" "$2" "$3" "$(slot_port "$1")" "$4" "$5" "$6") || return 1
+  stage_file "$cur" 0600 < <(release_kv "$1" "$2" "$3" "$(if [[ -n $1 ]]; then slot_port "$1"; fi)" "$4" "$5" "$6") || return 1
   stage_file "$rel/release" 0600 < <(printf 'VERSION=%s\nIMAGE=%s\nDEPLOYED_EPOCH=%s\nDEPLOYED_AT=%s\nDEPLOYED_BY=%s\n' \
     "$2" "$3" "$(date +%s)" "$(now_iso)" "$4") || return 1
   commit_staged

@@ -82,9 +82,10 @@ kv_get() {
 }
 
 # A release record: SLOT VERSION IMAGE CONTAINER PORT DEPLOYED_AT DEPLOYED_BY RUN_ID ACTION
+# (SLOT empty: a host without the web process; no container, no port).
 release_kv() { # release_kv SLOT VERSION IMAGE PORT BY RUN_ID ACTION
   printf 'SLOT=%s\nVERSION=%s\nIMAGE=%s\nCONTAINER=%s\nPORT=%s\nDEPLOYED_AT=%s\nDEPLOYED_BY=%s\nRUN_ID=%s\nACTION=%s\n' \
-    "$1" "$2" "$3" "$(container_name "$1")" "$4" "$(now_iso)" "$5" "$6" "$7"
+    "$1" "$2" "$3" "$(if [[ -n $1 ]]; then container_name "$1"; fi)" "$4" "$(now_iso)" "$5" "$6" "$7"
 }
 
 # release_json FILE: a state file as a JSON object (null when missing).

@@ -17,6 +17,8 @@ SWAP_PHASE="" SWAP_VERSION="" SWAP_NEW="" SWAP_NAME="" SWAP_OLD="" SWAP_OLD_NAME
 on_cleanup() {
   local code=$1
   switch_abort
+  # New workers go unless the release is recorded or nginx serves its web container (recovery keeps them).
+  [[ $SWAP_PHASE == switched || $SWAP_PHASE == kept ]] || workers_abort
   case $SWAP_PHASE in
     started)
       log "removing the half-started container $SWAP_NAME"
@@ -109,6 +111,8 @@ swap_release() {
       "free space in $CFG_STATE_DIR (df -h $CFG_STATE_DIR; pre-flight wants 32 MiB there), then deploy again"
   fi
   SWAP_PHASE=""
+  # shellcheck disable=SC2034 # read by workers_abort (lib-workers.sh)
+  WORKERS_KEEP=1
   if [[ -n $old ]]; then
     log "draining $old_name (${CFG_DRAIN_SECONDS}s, then until nginx holds no connection to it)"
     sleep "$CFG_DRAIN_SECONDS"

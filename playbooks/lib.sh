@@ -2,8 +2,8 @@
 # fleet host library: logging, the JSON result line, signals, temp files, the command line.
 # Sourced by the playbooks (never executed). It sources its siblings: lib-config.sh (fleet.conf, parsed
 # line by line, never sourced), lib-state.sh (state files), lib-host.sh (docker, health),
-# lib-nginx.sh (nginx, the upstream file, the switch), lib-image.sh (the pull and its record) and
-# lib-lock.sh (locks); deploy.sh and rollback.sh also source lib-swap.sh (the swap), which sources
+# lib-nginx.sh (nginx, the upstream file, the switch), lib-image.sh (the pull and its record),
+# lib-lock.sh (locks) and lib-workers.sh (the worker processes); deploy.sh and rollback.sh also source lib-swap.sh (the swap), which sources
 # lib-release.sh (the release records, pruning, metrics) and lib-recover.sh (recovery).
 
 umask 077
@@ -223,3 +223,5 @@ LIB_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LIB_DIR/lib-image.sh"
 # shellcheck source=lib-lock.sh
 . "$LIB_DIR/lib-lock.sh"
+# shellcheck source=lib-workers.sh
+. "$LIB_DIR/lib-workers.sh"

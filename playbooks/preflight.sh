@@ -55,7 +55,10 @@ if command -v docker >/dev/null 2>&1; then
   fi
 fi
 
-if ! find_nginx; then
+# A host that runs no web process (processes: in the inventory) needs no nginx.
+if [[ -z $CFG_WEB_PROCESS ]]; then
+  :
+elif ! find_nginx; then
   miss "nginx is not installed (apt-get install -y nginx)"
 elif ! nginx_run -t; then
   if ((EUID != 0)) && [[ $NGINX_OUT == *"sudo"* ]]; then
@@ -81,7 +84,9 @@ for d in "$CFG_ROOT_DIR" "$CFG_ROOT_DIR/incoming" "$CFG_STATE_DIR"; do
     miss "folder $d is not writable by $ME: chown $ME $d"
   fi
 done
-if [[ -e $CFG_UPSTREAM_FILE ]]; then
+if [[ -z $CFG_WEB_PROCESS ]]; then
+  :
+elif [[ -e $CFG_UPSTREAM_FILE ]]; then
   [[ -w $CFG_UPSTREAM_FILE ]] || miss "upstream file $CFG_UPSTREAM_FILE is not writable by $ME: chown $ME $CFG_UPSTREAM_FILE"
   [[ -w $(dirname -- "$CFG_UPSTREAM_FILE") ]] ||
     log "note: $(dirname -- "$CFG_UPSTREAM_FILE") is not writable by $ME: the upstream file is rewritten in place, not renamed"

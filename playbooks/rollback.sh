@@ -36,14 +36,20 @@ if [[ ! -f $REL_DIR/release || ! -f $REL_DIR/env ]]; then
 fi
 IMAGE=$(kv_get "$REL_DIR/release" IMAGE)
 [[ -n $IMAGE ]] || IMAGE=$CFG_IMAGE
-if is_current "$TARGET" "$IMAGE" ""; then
-  log "$TARGET already serves on slot $SERVING, healthy: nothing to do"
+if host_is_current "$TARGET" "$IMAGE" ""; then
+  log "$TARGET already runs${SERVING:+ on slot $SERVING, healthy}: nothing to do"
   res_str slot "$SERVING"
   res_raw changed false
   exit 0
 fi
 # An earlier release's image is normally still here (pre-flight does not pull for a rollback).
 image_present "$IMAGE:$TARGET" || pull_and_record "$IMAGE" "$TARGET"
-swap_release "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
+workers_start "$TARGET" "$IMAGE" "$REL_DIR/env"
+if [[ -n $CFG_WEB_PROCESS ]]; then
+  swap_release "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
+else
+  workers_release "$TARGET" "$IMAGE" rollback "$BY"
+fi
+workers_commit "$TARGET"
 res_raw changed true
 log "rolled back to $TARGET"

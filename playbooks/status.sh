@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # fleet status: one JSON line with the app, current and previous release, slot, container health,
 # the nginx upstream target, the lock holders, the last deploy and the fleet version of the installed
-# scripts (FLEET_VERSION of ROOT_DIR/fleet.conf, not of the copy this runs from). Changes nothing.
+# scripts (FLEET_VERSION of ROOT_DIR/fleet.conf, not of the copy this runs from); with `processes:`, the web
+# process's name and a line per worker (its current container, state and version). Changes nothing.
 # usage: status.sh --config FILE
 set -euo pipefail
 SCRIPT_NAME=status
@@ -48,7 +49,9 @@ sver=""
 [[ -z $sslot ]] || sver=$(ctr_label "$(container_name "$sslot")" fleet.version)
 cver=$(kv_get "$cur" VERSION)
 why=""
-if [[ -f $cur ]]; then
+if [[ -z $CFG_WEB_PROCESS ]]; then
+  : # a host without the web process: nginx is not its business
+elif [[ -f $cur ]]; then
   if [[ -z $sslot ]]; then
     why="nginx's upstream file names port ${uport:-none}, neither slot of $CFG_APP, but current is $cver on $slot"
   elif [[ $sslot != "$slot" ]]; then
@@ -83,4 +86,9 @@ res_raw last "${last:-null}"
 res_str deployed_at "$(kv_get "$cur" DEPLOYED_AT)"
 res_str deployed_by "$(kv_get "$cur" DEPLOYED_BY)"
 res_str fleet_version "$(kv_get "$CFG_ROOT_DIR/fleet.conf" FLEET_VERSION)"
+# With `processes:`: the web process of this host ("" for none) and each worker's current container.
+if ((CFG_DECLARED)); then
+  res_str web_process "$CFG_WEB_PROCESS"
+  res_raw workers "$(workers_json)"
+fi
 exit 0

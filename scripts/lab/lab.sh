@@ -41,6 +41,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
        lab.sh ipv6-up                      every lab host also on fd77::(10+I) (an sshd there too);
                                            known_hosts.v6 names them by that address
+       lab.sh images                       build (when their recipe changed) and push the demo images
+                                           v1..v3 to the running lab's registry again (up does it too)
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
        lab.sh registry-auth-up             next to a running lab (--servers): a registry that requires a
@@ -173,6 +175,7 @@ main() {
       exec env "DOCKER_HOST=unix://$LAB_RUN/docker-web$i.sock" ip netns exec "$(host_ns "$i")" "$@"
       ;;
     ipv6-up) need_root; ipv6_up ;;
+    images) need_root; images_push; log "images pushed: ${IMAGE_VERSIONS[*]} (recipe $IMAGE_RECIPE)" ;;
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
     registry-auth-up) need_root; registry_auth_up ;;

@@ -87,3 +87,34 @@ extension CommandContext {
         return Sessions(transport: makeTransport(), settings: inventory.ssh, parallel: parallel, holding: holding, notice: err)
     }
 }
+
+/// `--process P` of `fleet logs` and `fleet exec --container`: the named process (default: the web process, or
+/// the app's only worker), the selected hosts that run it, and the arguments `container.sh` takes for it (none
+/// without `processes:`, where the web process is all there is).
+struct ProcessChoice {
+    var process: AppProcess
+    var hosts: [HostEntry]
+    var scriptArgs: [String]
+
+    init(_ requested: String?, inventory: Inventory, hosts selected: [HostEntry]) throws {
+        let names = inventory.processes.map(\.name)
+        if let requested {
+            guard let found = inventory.processes.first(where: { $0.name == requested }) else {
+                throw InputError("--process", "unknown process '\(requested.prefix(60))' in \(inventory.file); its processes: \(names.joined(separator: ", "))")
+            }
+            process = found
+        } else if let web = inventory.webProcess {
+            process = web
+        } else if inventory.processes.count == 1 {
+            process = inventory.processes[0]
+        } else {
+            throw InputError("--process", "\(inventory.file) has no web process and several workers (\(names.joined(separator: ", "))): name one with --process")
+        }
+        let process = self.process
+        hosts = selected.filter { process.runs(on: $0) }
+        guard !hosts.isEmpty else {
+            throw InputError("--process", "process '\(process.name)' runs on none of the selected hosts (\(process.hosts.description))")
+        }
+        scriptArgs = inventory.processesDeclared ? ["--process", process.name] : []
+    }
+}

@@ -29,8 +29,8 @@ public struct Exec: ContextCommand {
     @Flag(help: "Run the command inside each host's current container (docker exec, not interactive), as argv words.")
     public var container = false
 
-    @Option(help: "With --container: the process whose container (web, the app's one process today).")
-    public var process = "web"
+    @Option(help: "With --container: the process whose container (default: the web process, or the app's only one).")
+    public var process: String?
 
     @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
     public var command: [String] = []
@@ -42,21 +42,27 @@ public struct Exec: ContextCommand {
         if words.isEmpty { throw ValidationError("Give the command after --, for example: fleet exec --env production -- uptime") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }
-        if process != "web" { throw ValidationError("--process \(process): this inventory has one process, web") }
+        if process != nil, !container { throw ValidationError("--process goes with --container (it picks that process's container)") }
     }
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
 
     public func perform(context: CommandContext) async throws -> Int32 {
         let targets = try inventory.targets(selection, context)
-        let (inventory, hosts) = (targets.inventory, targets.hosts)
+        let inventory = targets.inventory
+        var hosts = targets.hosts
+        var processArgs: [String] = []
+        if container {
+            let choice = try ProcessChoice(process, inventory: inventory, hosts: hosts)
+            (hosts, processArgs) = (choice.hosts, choice.scriptArgs)
+        }
         // One word runs as the user typed it (a shell line); several words are quoted one by one. In the container,
         // the words are docker exec's argv (no shell).
         let line = words.count == 1 ? words[0] : ShellWords.join(words)
         var runner = ExecRunner(sessions: try context.sessions(inventory, parallel: parallel), timeout: timeout.map { .seconds($0) })
         if container {
             let playbooks = try scripts.load(inventory, context)
-            runner.script = (HostScripts(inventory: inventory, playbooks: playbooks), ["exec", "--"] + words)
+            runner.script = (HostScripts(inventory: inventory, playbooks: playbooks), processArgs + ["exec", "--"] + words)
         }
         let json = self.json
         let color = context.useColor

@@ -102,7 +102,12 @@ public struct Executor: Sendable {
         await runHosts(plan.finally.filter { releaseHosts.contains($0.host) }, phase: "release", batch: nil,
                        state: state, isRelease: true)
         await sessions.closeAll()
-        let hosts = await state.reports(skipped: plan.skipped)
+        let processes = Dictionary(plan.hosts.map { ($0.name, $0.processes) }, uniquingKeysWith: { first, _ in first })
+        let hosts = await state.reports(skipped: plan.skipped).map { report in
+            var report = report
+            report.processes = processes[report.host] ?? nil
+            return report
+        }
         let elapsed = ContinuousClock.now - started
         if exitCode == ExitStatus.ok && hosts.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) {
             exitCode = ExitStatus.hostFailed

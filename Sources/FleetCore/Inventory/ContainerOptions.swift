@@ -59,46 +59,48 @@ enum ContainerOptionsParser {
     static let keys = ["volumes", "memory", "cpus", "user", "read_only", "tmpfs", "cap_add", "cap_drop", "init", "labels",
                        "log_driver", "log_opts", "ulimits", "extra_hosts", "stop_timeout", "docker_args"]
 
-    static func parse(_ s: YAMLSection?) throws -> ContainerOptions {
-        var o = ContainerOptions()
+    /// `base`: what `container:` set, for a process's `options` merged over it (lists add up, maps merge, a
+    /// value set here wins).
+    static func parse(_ s: YAMLSection?, base: ContainerOptions = ContainerOptions()) throws -> ContainerOptions {
+        var o = base
         guard let s else { return o }
-        o.volumes = try list(s, "volumes", "HOST:CONTAINER[:ro] or NAME:CONTAINER, like data:/app/storage") { volume in
+        o.volumes += try list(s, "volumes", "HOST:CONTAINER[:ro] or NAME:CONTAINER, like data:/app/storage") { volume in
             let parts = volume.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
             guard (2...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && matches($0, "A-Za-z0-9_./@+-") }),
                   parts[1].hasPrefix("/"), parts.count == 2 || ["ro", "rw"].contains(parts[2]) else { return false }
             return parts[0].hasPrefix("/") || (parts[0].first.map { $0.isLetter || $0.isNumber } ?? false)
         }
-        o.memory = try scalar(s, "memory", "a size like 512m or 1g") { $0.range(of: "^[0-9]+[bkmgBKMG]?$", options: .regularExpression) != nil }
-        o.cpus = try scalar(s, "cpus", "a number of CPUs like 1.5") { $0.range(of: "^[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil }
+        o.memory = try scalar(s, "memory", "a size like 512m or 1g") { $0.range(of: "^[0-9]+[bkmgBKMG]?$", options: .regularExpression) != nil } ?? o.memory
+        o.cpus = try scalar(s, "cpus", "a number of CPUs like 1.5") { $0.range(of: "^[0-9]+(\\.[0-9]+)?$", options: .regularExpression) != nil } ?? o.cpus
         o.user = try scalar(s, "user", "a user like 1001, app or 1001:1001") {
             $0.range(of: "^([a-z_][a-z0-9_-]*|[0-9]+)(:([a-z_][a-z0-9_-]*|[0-9]+))?$", options: .regularExpression) != nil
-        }
-        o.readOnly = try flag(s, "read_only")
-        o.initProcess = try flag(s, "init")
-        o.tmpfs = try list(s, "tmpfs", "an absolute path, optionally with options, like /tmp or /tmp:size=64m") {
+        } ?? o.user
+        o.readOnly = try flag(s, "read_only") ?? o.readOnly
+        o.initProcess = try flag(s, "init") ?? o.initProcess
+        o.tmpfs += try list(s, "tmpfs", "an absolute path, optionally with options, like /tmp or /tmp:size=64m") {
             $0.hasPrefix("/") && matches($0, "A-Za-z0-9_./=,:-")
         }
-        o.capAdd = try list(s, "cap_add", "a capability like NET_BIND_SERVICE") { matches($0, "A-Z_") }
-        o.capDrop = try list(s, "cap_drop", "a capability like ALL") { matches($0, "A-Z_") }
-        o.labels = try map(s, "labels", key: "A-Za-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }
+        o.capAdd += try list(s, "cap_add", "a capability like NET_BIND_SERVICE") { matches($0, "A-Z_") }
+        o.capDrop += try list(s, "cap_drop", "a capability like ALL") { matches($0, "A-Z_") }
+        o.labels.merge(try map(s, "labels", key: "A-Za-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }) { $1 }
         if let bad = o.labels.keys.first(where: { $0.hasPrefix("fleet.") }) {
             throw s.error(s.value("labels"), "label '\(bad)': the fleet.* labels are fleet's own; choose another name")
         }
-        o.logDriver = try scalar(s, "log_driver", "a log driver like json-file or journald") { matches($0, "a-z0-9_-") }
-        o.logOpts = try map(s, "log_opts", key: "a-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }
-        o.ulimits = try map(s, "ulimits", key: "a-z") { $0.range(of: "^-?[0-9]+(:-?[0-9]+)?$", options: .regularExpression) != nil }
-        o.extraHosts = try list(s, "extra_hosts", "NAME:ADDRESS, like db.internal:10.0.0.5") { entry in
+        o.logDriver = try scalar(s, "log_driver", "a log driver like json-file or journald") { matches($0, "a-z0-9_-") } ?? o.logDriver
+        o.logOpts.merge(try map(s, "log_opts", key: "a-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }) { $1 }
+        o.ulimits.merge(try map(s, "ulimits", key: "a-z") { $0.range(of: "^-?[0-9]+(:-?[0-9]+)?$", options: .regularExpression) != nil }) { $1 }
+        o.extraHosts += try list(s, "extra_hosts", "NAME:ADDRESS, like db.internal:10.0.0.5") { entry in
             guard let colon = entry.firstIndex(of: ":") else { return false }
             return Validation.isAddress(String(entry[entry.index(after: colon)...])) && matches(String(entry[..<colon]), "A-Za-z0-9.-")
         }
-        o.stopTimeoutSeconds = try s.wholeSeconds("stop_timeout", default: 30, minimum: 0, maximum: 3600)
-        o.dockerArgs = try list(s, "docker_args", "one docker run argument per element, like --pids-limit=200") {
+        o.stopTimeoutSeconds = try s.wholeSeconds("stop_timeout", default: o.stopTimeoutSeconds, minimum: 0, maximum: 3600)
+        o.dockerArgs += try list(s, "docker_args", "one docker run argument per element, like --pids-limit=200") {
             !$0.contains("\n") && !$0.contains("\0") && !$0.contains("\r")
         }
         for arg in o.dockerArgs {
             let flag = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
             if ContainerOptions.refusedArgs.contains(flag) {
-                throw s.error(s.value("docker_args"), "'container.docker_args' holds \(flag), which fleet sets itself (name, network, ports, restart, env); remove it")
+                throw s.error(s.value("docker_args"), "'\(s.qualified("docker_args"))' holds \(flag), which fleet sets itself (name, network, ports, restart, env); remove it")
             }
         }
         return o
@@ -115,8 +117,8 @@ enum ContainerOptionsParser {
         return text
     }
 
-    static func flag(_ s: YAMLSection, _ key: String) throws -> Bool {
-        guard let text = try scalar(s, key, "true or false", { ["true", "false"].contains($0) }) else { return false }
+    static func flag(_ s: YAMLSection, _ key: String) throws -> Bool? {
+        guard let text = try scalar(s, key, "true or false", { ["true", "false"].contains($0) }) else { return nil }
         return text == "true"
     }
 

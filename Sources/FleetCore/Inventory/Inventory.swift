@@ -34,6 +34,9 @@ public struct Inventory: Sendable, Equatable {
     public var sshConfig: SSHConfigSummary? = nil
     /// The private registry pre-flight logs in to before it pulls (nil: none, the hosts pull as they are).
     public var registry: RegistrySettings? = nil
+    /// `processes:` in file order; without it, one `web` process on every host (`processesDeclared` false).
+    public var processes: [AppProcess] = []
+    public var processesDeclared = false
 }
 
 public struct SSHSettings: Sendable, Equatable {

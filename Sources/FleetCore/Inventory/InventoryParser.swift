@@ -12,7 +12,7 @@ struct InventoryParser {
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks",
-                          "registry"]
+                          "registry", "processes"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel",
                           "config"]
 
@@ -64,6 +64,12 @@ struct InventoryParser {
                                                    ignored: sshConfig.context?.ignored ?? [])
         }
         inventory.registry = try RegistryParser.parse(top, image: image, variables: context.variables)
+        if let processes = try ProcessesParser.parse(top, hosts: hosts, container: inventory.container.options) {
+            inventory.processes = processes
+            inventory.processesDeclared = true
+        } else {
+            inventory.processes = [AppProcess(name: "web", role: .web, options: inventory.container.options)]
+        }
         return inventory
     }
 

@@ -24,12 +24,20 @@ public enum FleetConf {
             ("HEALTH_TIMEOUT", String(inventory.health.timeoutSeconds)),
             ("HEALTH_INTERVAL", String(inventory.health.intervalSeconds)),
             ("HEALTH_REQUEST_TIMEOUT", String(inventory.health.requestTimeoutSeconds)),
-            ("STOP_TIMEOUT", String(inventory.container.options.stopTimeoutSeconds)),
+            ("STOP_TIMEOUT", String(inventory.webOptions.stopTimeoutSeconds)),
             ("DRAIN_SECONDS", String(inventory.drainSeconds)),
             ("KEEP_RELEASES", String(inventory.keepReleases)),
             ("TEXTFILE_DIR", sub(inventory.metrics.textfileDir)),
             ("FLEET_VERSION", fleetVersion),
-        ]
+        ] + processLines(inventory, host: host)
         return lines.map { "\($0.0)=\($0.1)\n" }.joined()
+    }
+
+    /// With `processes:` only: the web process of this host (empty: none) and its workers, comma-separated.
+    static func processLines(_ inventory: Inventory, host: String) -> [(String, String)] {
+        guard inventory.processesDeclared, let entry = inventory.host(named: host) else { return [] }
+        let processes = inventory.processes(on: entry)
+        return [("WEB_PROCESS", processes.first(where: \.isWeb)?.name ?? ""),
+                ("WORKERS", processes.filter { !$0.isWeb }.map(\.name).joined(separator: ","))]
     }
 }

@@ -36,6 +36,8 @@ public struct Plan: Sendable, Equatable, Codable {
     public var sshConfig: SSHConfigSummary? = nil
     /// Deploy with `registry:`: the registry pre-flight logs in to, never the password (nil: no login).
     public var registry: RegistrySummary? = nil
+    /// `processes:` as the inventory declares them (nil: one web process on every host).
+    public var processes: [ProcessSummary]? = nil
 }
 
 /// The registry login as shown: server, username and the variables read, never the password.
@@ -53,7 +55,9 @@ public struct HostTime: Sendable, Equatable, Codable {
     public var drain: Int
     public var stop: Int
     public var docker: Int
-    public var total: Int { health * 2 + drain + stop + docker }
+    /// With workers: their check and the old ones' stop (nil: no workers).
+    public var workers: WorkerTime?
+    public var total: Int { health * 2 + drain + stop + docker + (workers.map { $0.check + $0.stop } ?? 0) }
 }
 
 public enum PlanCommand: String, Sendable, Equatable, Codable {
@@ -117,6 +121,8 @@ public struct PlanHost: Sendable, Equatable, Codable {
     public var probe: HostState?
     /// `ProxyJump` from `ssh.config`, when set for this host (empty: `ProxyJump none`).
     public var proxyJump: [String]? = nil
+    /// The processes that run on this host (nil: the web process alone, without `processes:`).
+    public var processes: [String]? = nil
 }
 
 public struct SkippedHost: Sendable, Equatable, Codable {

@@ -20,7 +20,9 @@ public enum PlanBuilder {
         var skipped: [SkippedHost] = []
         var targets: [HostEntry] = []
         for host in input.hosts {
-            if !input.force, let target, let state = input.probe?[host.name], state.error == nil, state.release == target {
+            if inv.processesDeclared, inv.processes(on: host).isEmpty {
+                skipped.append(SkippedHost(name: host.name, reason: "runs no process of \(inv.app) (processes.*.hosts)"))
+            } else if !input.force, let target, let state = input.probe?[host.name], state.error == nil, state.release == target {
                 skipped.append(SkippedHost(name: host.name, reason: "already on \(target) (probe); --force deploys it again"))
             } else {
                 targets.append(host)
@@ -59,8 +61,11 @@ public enum PlanBuilder {
             stages.append(Stage(kind: .batch, title: title,
                                 hosts: batch.map { HostSteps(host: $0.name, steps: [steps.rollout($0)]) }, pauseMs: nil))
             if !inv.verify.isEmpty {
-                stages.append(Stage(kind: .verify, title: "verify \(title)",
-                                    hosts: batch.map { HostSteps(host: $0.name, steps: [steps.verify()]) }, pauseMs: nil))
+                let web = batch.filter { !inv.processesDeclared || inv.processes(on: $0).contains(where: \.isWeb) }
+                if !web.isEmpty {
+                    stages.append(Stage(kind: .verify, title: "verify \(title)",
+                                        hosts: web.map { HostSteps(host: $0.name, steps: [steps.verify()]) }, pauseMs: nil))
+                }
             }
             if index < sizes.count - 1, pauseMs > 0 {
                 stages.append(Stage(kind: .pause, title: "pause", hosts: [], pauseMs: pauseMs))
@@ -80,7 +85,7 @@ public enum PlanBuilder {
                                   rollbackOnFailure: input.command == .deploy && input.rollbackOnFailure,
                                   parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs),
             hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name],
-                                          proxyJump: $0.ssh?.proxyJump) },
+                                          proxyJump: $0.ssh?.proxyJump, processes: processNames(inv, $0)) },
             skipped: skipped,
             envFile: input.command == .deploy
                 ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
@@ -90,7 +95,7 @@ public enum PlanBuilder {
             hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig,
             registry: input.command == .deploy ? inv.registry.map {
                 RegistrySummary(server: $0.server, username: $0.username, usernameEnv: $0.usernameEnv, passwordEnv: $0.passwordEnv)
-            } : nil)
+            } : nil, processes: processSummaries(inv))
     }
 
     /// Arguments that go on command lines: refused when unsafe, even though they are quoted.

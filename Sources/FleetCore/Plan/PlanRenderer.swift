@@ -65,8 +65,10 @@ public enum PlanRenderer {
         rows.append(("pause", p.pauseMs > 0 ? "\(formatMs(p.pauseMs)) between batches" : "none"))
         if let limits = plan.hostTime {
             rows.append(("per host", "the swap takes at most \(limits.total)s (health wait \(limits.health)s twice, drain \(limits.drain)s, "
-                + "stop \(limits.stop)s before SIGKILL, docker \(limits.docker)s)"))
+                + "stop \(limits.stop)s before SIGKILL, docker \(limits.docker)s"
+                + (limits.workers.map { ", workers: check \($0.check)s, stop \($0.stop)s before SIGKILL" } ?? "") + ")"))
         }
+        for p in plan.processes ?? [] { rows.append(("process", processLine(p))) }
         let halt = "halt after the running batch once more than \(p.maxFailures) host\(p.maxFailures == 1 ? "" : "s") failed"
         if plan.command == .deploy {
             rows.append(("on failure", halt + (p.rollbackOnFailure
@@ -113,6 +115,12 @@ public enum PlanRenderer {
                 out.line("    docker run ... " + ShellWords.join(words))
                 continue
             }
+            if source.name.hasPrefix("process-") {
+                // NUL-separated words too (see ProcessSteps.swift).
+                let words = content.split(separator: "\0").map(String.init)
+                out.line("    " + (words.isEmpty ? "(empty: the image's own command)" : ShellWords.join(words)))
+                continue
+            }
             for line in content.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { out.line("    \(line)") }
         }
     }
@@ -150,6 +158,7 @@ public enum PlanRenderer {
                 title += " now: \(probe.release ?? "no release")" + (probe.slot.map { ", \($0)" } ?? "") + (probe.lock.map { ", locked by \($0)" } ?? "")
             }
         }
+        if let processes = target?.processes { title += " runs: " + processes.joined(separator: ", ") }
         out.line(title)
         for step in hs.steps { out.line("     - " + describe(step)) }
     }
@@ -169,6 +178,13 @@ public enum PlanRenderer {
             }
             return text + "\n       run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"
         }
+    }
+
+    /// One process in words: `job (worker) on tags worker: bin/jobs start; check ...; stop_timeout 120s`.
+    static func processLine(_ p: ProcessSummary) -> String {
+        var text = "\(p.name) (\(p.role.rawValue)) on \(p.hosts): " + (p.cmd.map(ShellWords.join) ?? "the image's command")
+        if let check = p.check { text += "; check: \(check)" }
+        return text + "; stop_timeout \(p.stopTimeout)s" + (p.role == .worker ? "; docker run ... " + ShellWords.join(p.dockerArgs) : "")
     }
 
     /// What a check step expects, in words.

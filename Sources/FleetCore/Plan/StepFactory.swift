@@ -25,7 +25,11 @@ struct StepFactory {
     static func switchTimeout(_ inv: Inventory) -> Int { hostTime(inv).total }
 
     static func hostTime(_ inv: Inventory) -> HostTime {
-        HostTime(health: inv.health.timeoutSeconds, drain: inv.drainSeconds, stop: inv.container.options.stopTimeoutSeconds, docker: 90)
+        let workers = inv.workers
+        return HostTime(health: inv.health.timeoutSeconds, drain: inv.drainSeconds, stop: inv.webOptions.stopTimeoutSeconds, docker: 90,
+                        workers: workers.isEmpty ? nil : WorkerTime(
+                            check: workers.map { ($0.check ?? .runningFor(seconds: WorkerCheck.defaultSeconds)).seconds }.max() ?? 0,
+                            stop: workers.map(\.options.stopTimeoutSeconds).max() ?? 0))
     }
 
     func preflight(_ h: HostEntry) -> [Step] {
@@ -86,8 +90,9 @@ struct StepFactory {
         }
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "fleet.conf", content: FleetConf.render(inventory, host: host, fleetVersion: fleetVersion)),
                                  path: root + "/fleet.conf", mode: "0644", member: "1/fleet.conf"))
-        files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.container.options.argumentsFile),
+        files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.webOptions.argumentsFile),
                                  path: root + "/container.args", mode: "0644", member: "1/container.args"))
+        files += processFiles(inventory, host: host)
         let q = ShellWords.quote
         // Exit 97 (no script uses it) says the folders or the unpacking failed, not the script.
         var command = "set -e; umask 022; { install -d -m 0755 \(q(root)) \(q(root + "/bin")) && install -d -m 0700 \(q(root + "/incoming")) && "
@@ -110,11 +115,12 @@ struct StepFactory {
     func rollout(_ h: HostEntry) -> Step {
         if isDeploy {
             return call(h, "deploy", ["--version", targetVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
-                        purpose: "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout)
+                        purpose: processesPurpose(h) ?? "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout)
         }
         let to = input.rollbackTo.map { ["--to", $0] } ?? []
+        let back = "switch back to \(input.rollbackTo ?? "the previous release")"
         return call(h, "rollback", to + ["--run-id", input.run.runId],
-                    purpose: "switch back to \(input.rollbackTo ?? "the previous release"), health-checked", timeout: switchTimeout)
+                    purpose: processesPurpose(h).map { back + ": " + $0 } ?? back + ", health-checked", timeout: switchTimeout)
     }
 
     func hook(_ h: HostEntry, _ argv: [String], _ phase: String) -> Step {

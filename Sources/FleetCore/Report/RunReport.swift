@@ -34,6 +34,9 @@ public struct HostReport: Sendable, Codable, Equatable {
     public var from: String?
     public var to: String?
     public var durationMs: Int
+    /// The processes this run deployed or rolled back on the host (nil: the web process alone, without
+    /// `processes:`).
+    public var processes: [String]?
 
     public init(host: String, outcome: HostOutcome, phase: String, batch: Int? = nil, exitCode: Int32? = nil,
                 error: String? = nil, lastLines: [String] = [], from: String? = nil, to: String? = nil,

@@ -82,6 +82,9 @@ public struct HostStatus: Sendable, Codable, Equatable {
 
     /// True when the host was never reached (connection, host key, authentication).
     public var unreachable: Bool = false
+    /// With `processes:`: this host's workers (nil without), and its web process (nil: none on this host).
+    public var workers: [WorkerStatus]?
+    public var web: String?
 
     public init(host: String, error: String, unreachable: Bool) {
         self.host = host
@@ -118,6 +121,7 @@ public struct HostStatus: Sendable, Codable, Equatable {
             error = "health through nginx answered \(nginxStatus.map(String.init) ?? "nothing") (expected \(expectedStatus))"
                 + (current == nil ? "; no release deployed yet: fleet deploy" : "; see docs/runbooks/failed-health-check.md")
         }
+        readProcesses(json)
     }
 }
 
@@ -163,22 +167,24 @@ public enum StatusFormat {
 extension HostStatus {
     /// The table for people: one row per host; unreachable hosts show their error.
     public static func table(_ statuses: [HostStatus], now: Date) -> String {
-        let rows = statuses.map { s -> [String] in
-            guard s.answered else {
-                return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", "-", StatusFormat.oneLine(s.error ?? "")]
-            }
-            let health = s.inconsistency != nil ? "DISAGREES (nginx vs current)"
-                : s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
-            var lock = s.lock.map { "held by " + $0.summary } ?? "-"
-            if let running = s.running { lock += "; running: " + running.summary }
-            var last = s.deployedAt ?? "-"
-            if let at = s.deployedAt, let date = StatusFormat.parseTime(at) {
-                last += " (\(StatusFormat.age(max(0, Int(now.timeIntervalSince(date))))) ago)"
-            }
-            if let by = s.deployedBy { last += " by \(by)" }
-            return [s.host, s.current ?? "none", s.previous ?? "-", s.slot ?? "-", health, lock, s.fleetVersion ?? "-", last]
-        }
+        let rows = statuses.flatMap { s -> [[String]] in [row(s, now: now)] + s.processRows() }
         return StatusFormat.table(["HOST", "RELEASE", "PREVIOUS", "SLOT", "HEALTH", "LOCK", "FLEET", "LAST DEPLOY"], rows)
+    }
+
+    static func row(_ s: HostStatus, now: Date) -> [String] {
+        guard s.answered else {
+            return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", "-", StatusFormat.oneLine(s.error ?? "")]
+        }
+        let health = s.inconsistency != nil ? "DISAGREES (nginx vs current)"
+            : s.healthy ? "ok" : s.workers != nil && s.web == nil ? "FAILING (workers)" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
+        var lock = s.lock.map { "held by " + $0.summary } ?? "-"
+        if let running = s.running { lock += "; running: " + running.summary }
+        var last = s.deployedAt ?? "-"
+        if let at = s.deployedAt, let date = StatusFormat.parseTime(at) {
+            last += " (\(StatusFormat.age(max(0, Int(now.timeIntervalSince(date))))) ago)"
+        }
+        if let by = s.deployedBy { last += " by \(by)" }
+        return [s.host, s.current ?? "none", s.previous ?? "-", s.slot ?? "-", health, lock, s.fleetVersion ?? "-", last]
     }
 
     /// One line for the end: how many answered, healthy, locked.

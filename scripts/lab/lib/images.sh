@@ -2,14 +2,39 @@
 # shellcheck shell=bash
 # Offline test images from busybox-static, imported and pushed through web1's daemon:
 #   demo:v1, demo:v2 (healthy), demo:v3 (broken: no /www/health, never healthy).
+# Every version also holds /bin/worker, a background worker for `cmd: [/bin/worker]` (see WORKER_SCRIPT).
 # The image tarballs are cached in $LAB/cache (kept by down), so a second up is quick.
 
-IMAGE_RECIPE=1
+IMAGE_RECIPE=2
 IMAGE_VERSIONS=(v1 v2 v3)
-BUSYBOX_LINKS=(sh ash cat echo env id kill ls mkdir ps rm sleep true false wget httpd printf test)
+BUSYBOX_LINKS=(sh ash cat echo env id kill ls mkdir ps rm sleep true false wget httpd printf test date)
 # PID 1 traps TERM/INT so `docker stop` is quick; the app reads its port from $PORT.
 # shellcheck disable=SC2016 # expanded by the container's shell, not here
 IMAGE_CMD='CMD ["/bin/sh","-c","trap \"exit 0\" TERM INT; /bin/busybox httpd -f -p \"${PORT:?PORT is not set}\" -h /www & wait"]'
+# The worker: one "job" after another (WORKER_JOB_SECONDS each, default 1), each logged when it starts and
+# ends. On SIGTERM it finishes the job it is on, logs "finished job N after SIGTERM" and exits 0 (also to
+# the file WORKER_LOG names, when set: a mounted volume outlives the container). /tmp/worker.ready exists
+# once it runs (for a check command like [test, -f, /tmp/worker.ready]).
+# shellcheck disable=SC2016 # expanded by the container's shell, not here
+WORKER_SCRIPT='#!/bin/sh
+n=0
+stop=0
+say() {
+  echo "$*"
+  if [ -n "${WORKER_LOG:-}" ]; then echo "$(date -u +%H:%M:%S) $APP_VERSION $*" >>"$WORKER_LOG"; fi
+}
+trap "stop=1" TERM INT
+say "worker $APP_VERSION started"
+: >/tmp/worker.ready
+while [ "$stop" = 0 ]; do
+  n=$((n + 1))
+  say "job $n started"
+  sleep "${WORKER_JOB_SECONDS:-1}" &
+  while ! wait; do :; done
+  say "job $n done"
+done
+say "finished job $n after SIGTERM"
+'
 
 # image_rootfs VERSION DIR: the root filesystem of demo:VERSION.
 image_rootfs() {
@@ -24,6 +49,8 @@ image_rootfs() {
   printf 'root:x:0:0:root:/:/bin/sh\napp:x:1001:1001:app:/www:/bin/sh\n' > "$root/etc/passwd"
   printf 'root:x:0:\napp:x:1001:\n' > "$root/etc/group"
   printf '%s\n' "$v" > "$root/www/version"
+  printf '%s' "$WORKER_SCRIPT" > "$root/bin/worker"
+  chmod 0755 "$root/bin/worker"
   printf '{"status":"ok","app":"%s","version":"%s"}\n' "$LAB_APP" "$v" > "$root/www/api/v1/status"
   printf '# TYPE demo_build_info gauge\ndemo_build_info{version="%s"} 1\n' "$v" > "$root/www/metrics"
   printf '<html><body>fleet lab demo %s</body></html>\n' "$v" > "$root/www/index.html"

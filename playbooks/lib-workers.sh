@@ -1,0 +1,242 @@
+# shellcheck shell=bash
+# fleet host library: the app's workers (WORKERS in fleet.conf, the processes with `role: worker` on this
+# host). Each worker P runs as APP-P-a or APP-P-b: a release starts the new container under the other name,
+# checks it, and only once every process of the host is on the release stops the old one (SIGTERM, then
+# SIGKILL after its stop timeout). STATE_DIR/worker-P records P's current container and version. Sourced by
+# lib-swap.sh. Per worker, fleet installs beside fleet.conf (NUL-terminated words): process-P.args (docker run
+# options), process-P.cmd (the command after the image), process-P.conf (stop timeout, check kind, seconds,
+# check command).
+
+WORKERS_NEW=()      # "P NAME" of the containers this run started, removed on failure until committed
+WORKERS_OLD=()      # "P NAME" of the containers the committed ones replace
+WORKERS_COMMITTED=0 # the new ones are recorded as current
+WORKERS_KEEP=0      # the release is recorded: a new worker is never removed any more (recovery adopts it)
+
+worker_list() { # worker_list -> WORKER_NAMES (from CFG_WORKERS)
+  WORKER_NAMES=()
+  [[ -z $CFG_WORKERS ]] || IFS=, read -r -a WORKER_NAMES <<<"$CFG_WORKERS"
+}
+worker_state() { state_path "worker-$1"; }
+worker_current() { kv_get "$(worker_state "$1")" CONTAINER; }
+worker_other() { # worker_other P CURRENT-NAME: the name the next container of P gets
+  if [[ $2 == "$CFG_APP-$1-a" ]]; then printf '%s-%s-b' "$CFG_APP" "$1"; else printf '%s-%s-a' "$CFG_APP" "$1"; fi
+}
+
+# read_words FILE: the NUL-terminated words of FILE into WORDS (none when the file is missing).
+read_words() {
+  WORDS=()
+  [[ -f $1 ]] || return 0
+  mapfile -d '' -t WORDS <"$1"
+}
+
+# worker_conf P: WK_STOP, WK_CHECK (running_for|command), WK_SECONDS, WK_CHECK_CMD (array).
+worker_conf() {
+  read_words "$CFG_ROOT_DIR/process-$1.conf"
+  ((${#WORDS[@]} >= 3)) || die 2 "$CFG_ROOT_DIR/process-$1.conf is missing or short: fleet installs it with fleet.conf (deploy through fleet)"
+  WK_STOP=${WORDS[0]} WK_CHECK=${WORDS[1]} WK_SECONDS=${WORDS[2]} WK_CHECK_CMD=("${WORDS[@]:3}")
+  [[ $WK_STOP =~ ^[0-9]{1,4}$ && $WK_SECONDS =~ ^[1-9][0-9]{0,3}$ ]] ||
+    die 2 "$CFG_ROOT_DIR/process-$1.conf: expected whole seconds, found '$WK_STOP' and '$WK_SECONDS'"
+  [[ $WK_CHECK == running_for || ($WK_CHECK == command && ${#WK_CHECK_CMD[@]} -gt 0) ]] ||
+    die 2 "$CFG_ROOT_DIR/process-$1.conf: unknown check '$WK_CHECK'"
+}
+
+# worker_is_current P VERSION IMAGE: P's recorded container runs VERSION of IMAGE with the release's env.
+worker_is_current() {
+  local name
+  name=$(worker_current "$1")
+  [[ -n $name && $(ctr_state "$name") == running ]] || return 1
+  [[ $(ctr_label "$name" fleet.version) == "$2" && $(ctr_label "$name" fleet.image) == "$3" ]] || return 1
+  [[ ! -f $CFG_STATE_DIR/releases/$2/env || $(ctr_label "$name" fleet.env) == "$(env_digest "$CFG_STATE_DIR/releases/$2/env")" ]]
+}
+
+workers_current() { # workers_current VERSION IMAGE: every worker of this host is on it
+  local p
+  worker_list
+  for p in "${WORKER_NAMES[@]}"; do worker_is_current "$p" "$1" "$2" || return 1; done
+}
+
+# start_worker P VERSION IMAGE ENVFILE NAME: values reach docker only through --env-file; options and
+# command as argument arrays, never through a shell.
+start_worker() {
+  local p=$1 version=$2 image=$3 envfile=$4 name=$5 out args cmd
+  read_words "$CFG_ROOT_DIR/process-$p.args"
+  args=("${WORDS[@]}")
+  read_words "$CFG_ROOT_DIR/process-$p.cmd"
+  cmd=("${WORDS[@]}")
+  if ! out=$(docker run -d --name "$name" --restart unless-stopped --network host \
+    --label "fleet.app=$CFG_APP" --label "fleet.process=$p" --label "fleet.version=$version" \
+    --label "fleet.image=$image" --label "fleet.env=$(env_digest "$envfile")" \
+    --env-file "$envfile" "${args[@]}" "$image:$version" "${cmd[@]}" 2>&1); then
+    res_str container "$name"
+    die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+  fi
+}
+
+# worker_check NAME STARTED: the check of the worker whose conf worker_conf read; status 1 with WK_WHY.
+worker_check() {
+  local name=$1 deadline=$(($2 + WK_SECONDS)) st left status restarts code
+  WK_WHY=""
+  while :; do
+    st=$(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$name" 2>/dev/null) || st="missing 0 0"
+    read -r status restarts code <<<"$st"
+    if [[ $status != running || $restarts != 0 ]]; then
+      WK_WHY="it is $status after $restarts restart(s), last exit code $code"
+      return 1
+    fi
+    left=$((deadline - SECONDS))
+    if [[ $WK_CHECK == command ]]; then
+      ((left > 0)) || left=1
+      if command timeout "$left" docker exec "$name" "${WK_CHECK_CMD[@]}" >/dev/null 2>&1 9>&-; then return 0; fi
+      if ((SECONDS >= deadline)); then
+        WK_WHY="docker exec $name ${WK_CHECK_CMD[*]} did not exit 0 within ${WK_SECONDS}s"
+        return 1
+      fi
+    elif ((left <= 0)); then
+      return 0
+    fi
+    sleep 1
+  done
+}
+
+# workers_start VERSION IMAGE ENVFILE: start the new container of every worker not on VERSION yet, then check
+# them all; the old ones are untouched. A failed check: every new one is removed (on_cleanup), exit 23.
+workers_start() {
+  local version=$1 image=$2 envfile=$3 p cur name i logs l
+  local -a started=()
+  worker_list
+  WORKERS_NEW=() WORKERS_OLD=() WORKERS_COMMITTED=0
+  for p in "${WORKER_NAMES[@]}"; do
+    worker_is_current "$p" "$version" "$image" && continue
+    worker_conf "$p"
+    cur=$(worker_current "$p")
+    name=$(worker_other "$p" "$cur")
+    remove_container "$name"
+    log "starting worker $name ($image:$version)"
+    WORKERS_NEW+=("$p $name")
+    [[ -z $cur ]] || WORKERS_OLD+=("$p $cur")
+    start_worker "$p" "$version" "$image" "$envfile" "$name"
+    started+=("$SECONDS")
+  done
+  for i in "${!WORKERS_NEW[@]}"; do
+    p=${WORKERS_NEW[i]%% *} name=${WORKERS_NEW[i]#* }
+    worker_conf "$p"
+    if ! worker_check "$name" "${started[i]}"; then
+      logs=$(docker logs --tail 20 "$name" 2>&1 | head -c 4000) || true
+      log "last log lines of $name:"
+      while IFS= read -r l; do log "  | $l"; done <<<"$logs"
+      res_str process "$p"
+      res_str logs "$logs"
+      die 23 "worker $p: $name ($image:$version) failed its check ($WK_CHECK ${WK_SECONDS}s): $WK_WHY; the new worker containers were removed and every process of this host stays on its previous release"
+    fi
+    log "worker $name passed its check"
+  done
+}
+
+# workers_abort: on a failure before the commit, remove the containers this run started.
+workers_abort() {
+  local e
+  ((WORKERS_COMMITTED == 0 && WORKERS_KEEP == 0)) || return 0
+  for e in "${WORKERS_NEW[@]}"; do
+    log "removing the new worker container ${e#* }"
+    remove_container "${e#* }"
+  done
+  WORKERS_NEW=()
+}
+
+# workers_commit VERSION: the new containers become current; then the old ones stop (in parallel, each with
+# SIGTERM and its stop timeout before SIGKILL); workers no longer on this host stop too.
+workers_commit() {
+  local version=$1 e p f pid
+  local -a pids=()
+  for e in "${WORKERS_NEW[@]}"; do
+    p=${e%% *}
+    write_atomic "$(worker_state "$p")" 0600 < <(printf 'CONTAINER=%s\nVERSION=%s\n' "${e#* }" "$version")
+  done
+  WORKERS_COMMITTED=1
+  worker_list
+  if ((CFG_DECLARED)); then
+    for f in "$CFG_STATE_DIR"/worker-*; do
+      [[ -f $f ]] || continue
+      p=${f##*/worker-}
+      [[ ,$CFG_WORKERS, == *",$p,"* ]] && continue
+      WORKERS_OLD+=("$p $(kv_get "$f" CONTAINER)")
+      rm -f -- "$f"
+    done
+  fi
+  for e in "${WORKERS_OLD[@]}"; do
+    p=${e%% *}
+    [[ -n ${e#* } && $(ctr_state "${e#* }") == running ]] || continue
+    WK_STOP=$CFG_STOP_TIMEOUT
+    [[ ! -f $CFG_ROOT_DIR/process-$p.conf ]] || worker_conf "$p"
+    log "stopping the old worker ${e#* } (SIGTERM, SIGKILL after ${WK_STOP}s)"
+    docker stop -t "$WK_STOP" "${e#* }" >/dev/null 2>&1 &
+    pids+=("$!")
+  done
+  for pid in "${pids[@]}"; do wait "$pid" || log "docker stop of an old worker failed"; done
+  WORKERS_NEW=() WORKERS_OLD=()
+}
+
+# workers_recover: after a killed run, every worker has one running container: the recorded one, or the one
+# on the release current names (a run killed after recording the release, before its workers were). Any
+# other running one stops (SIGTERM first: a half-started new worker, or an old one not yet stopped).
+workers_recover() {
+  local ver p rec n
+  ver=$(kv_get "$(state_path current)" VERSION)
+  worker_list
+  for p in "${WORKER_NAMES[@]}"; do
+    rec=$(worker_current "$p")
+    for n in "$CFG_APP-$p-a" "$CFG_APP-$p-b"; do
+      [[ -n $ver && $n != "$rec" && $(ctr_state "$n") == running && $(ctr_label "$n" fleet.version) == "$ver" ]] || continue
+      if [[ -z $rec || $(ctr_state "$rec") != running || $(ctr_label "$rec" fleet.version) != "$ver" ]]; then
+        log "recovering worker $p: $n runs $ver, which current names; it becomes the recorded one"
+        write_atomic "$(worker_state "$p")" 0600 < <(printf 'CONTAINER=%s\nVERSION=%s\n' "$n" "$ver")
+        rec=$n
+      fi
+    done
+    for n in "$CFG_APP-$p-a" "$CFG_APP-$p-b"; do
+      [[ $n != "$rec" && $(ctr_state "$n") == running ]] || continue
+      worker_conf "$p"
+      log "stopping worker $n, left by an interrupted run (SIGTERM, SIGKILL after ${WK_STOP}s)"
+      docker stop -t "$WK_STOP" "$n" >/dev/null 2>&1 || true
+    done
+  done
+}
+
+# workers_json: the workers of this host for status: [{"process","container","state","version"}...].
+workers_json() {
+  local out="" p n
+  worker_list
+  for p in "${WORKER_NAMES[@]}"; do
+    n=$(worker_current "$p")
+    out+="${out:+,}$(json_obj process "$p" container "$n" state "$(if [[ -n $n ]]; then ctr_state "$n"; else printf missing; fi)" \
+      version "$(if [[ -n $n ]]; then ctr_label "$n" fleet.version; fi)")"
+  done
+  printf '[%s]' "$out"
+}
+
+# host_is_current VERSION IMAGE ENVFILE: every process of this host runs the release (ENVFILE "": any env).
+host_is_current() {
+  if [[ -n $CFG_WEB_PROCESS ]]; then
+    is_current "$@" || return 1
+  else
+    [[ $(kv_get "$(state_path current)" VERSION) == "$1" && $(kv_get "$(state_path current)" IMAGE) == "$2" ]] || return 1
+    [[ -z $3 ]] || cmp -s -- "$3" "$CFG_STATE_DIR/releases/$1/env" || return 1
+  fi
+  workers_current "$1" "$2"
+}
+
+# workers_release VERSION IMAGE ACTION BY: a host without the web process records the release its workers
+# now run (no nginx, no slot), as swap_release does for the web.
+workers_release() {
+  local version=$1 image=$2 action=$3 by=$4 old_ver
+  old_ver=$(kv_get "$(state_path current)" VERSION)
+  [[ $old_ver != "$version" ]] || old_ver=$(kv_get "$(state_path previous)" VERSION)
+  res_str previous "$old_ver"
+  critical_begin
+  promote_env "$version"
+  write_current "" "$version" "$image" "$by" "${RUN_ID:-}" "$action"
+  WORKERS_KEEP=1
+  critical_end
+  history_add "$(json_obj at "$(now_iso)" action "$action" version "$version" previous "$old_ver" \
+    workers "$CFG_WORKERS" by "$by" run_id "${RUN_ID:-}")"
+}
