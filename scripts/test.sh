@@ -12,6 +12,7 @@ swift build --build-tests
 trap 'scripts/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 scripts/lab/lab.sh up --hosts 4 --servers
 scripts/lab/lab.sh light-up 20
+scripts/lab/lab.sh bastion-up
 swift test --skip-build
 scripts/ci/release-check.sh
 if [[ -x Tests/playbooks/run.sh ]]; then

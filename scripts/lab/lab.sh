@@ -26,6 +26,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/access.sh"
 # shellcheck source=lib/servers.sh
 . "$LAB_SCRIPTS/lib/servers.sh"
+# shellcheck source=lib/bastion.sh
+. "$LAB_SCRIPTS/lib/bastion.sh"
 
 usage() {
   cat <<'TXT'
@@ -37,6 +39,9 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
+       lab.sh bastion-up | bastion-down       a bastion (10.77.0.250) in front of private hosts priv1, priv2
+                                           (10.78.0.11, .12) the controller cannot route to, and a light
+                                           bastion on 127.0.9.1; bastion-up keeps what already runs
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -44,6 +49,7 @@ TXT
 # The namespace hosts and their servers (light hosts are separate: `up` leaves them running).
 lab_down_hosts() {
   local d i
+  bastion_down
   servers_down
   for d in "$LAB"/hosts/web*; do
     [[ -d $d ]] || continue
@@ -161,6 +167,8 @@ main() {
       ;;
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
+    bastion-up) need_root; bastion_up ;;
+    bastion-down) need_root; bastion_down; log "bastion down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
 }
