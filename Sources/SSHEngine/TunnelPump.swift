@@ -16,8 +16,8 @@ final class TunnelPump: @unchecked Sendable {
     private var stopping = false
     private var deathCause: SSHError?
 
-    // State of the pump's thread only.
-    private final class Pipe {
+    // State of the pump's thread only (used by TunnelPump+Pipes.swift too).
+    final class Pipe {
         let id: Int
         let channel: OpaquePointer
         let fd: Int32
@@ -32,14 +32,14 @@ final class TunnelPump: @unchecked Sendable {
             self.fd = fd
         }
     }
-    private enum Op: Equatable { case open, read(Int), write(Int), free(Int), keepalive }
-    private var session: OpaquePointer?
-    private var pipes: [Pipe] = []
-    private var closing: [(id: Int, channel: OpaquePointer)] = []
+    enum Op: Equatable { case open, read(Int), write(Int), free(Int), keepalive }
+    var session: OpaquePointer?
+    var pipes: [Pipe] = []
+    var closing: [(id: Int, channel: OpaquePointer)] = []
     private var opening: ChannelRequest?
-    private var stuck: Op?
+    var stuck: Op?
     private var nextID = 0
-    private var scratch = [UInt8](repeating: 0, count: 32 * 1024)
+    var scratch = [UInt8](repeating: 0, count: 32 * 1024)
 
     init(name: String) throws(SSHError) {
         self.name = name
@@ -138,7 +138,7 @@ final class TunnelPump: @unchecked Sendable {
     }
 
     /// Records a call that must be repeated alone (EAGAIN with a half-sent packet), or clears it.
-    private func note(_ op: Op, _ rc: Int32) {
+    func note(_ op: Op, _ rc: Int32) {
         guard let session else { return }
         if rc == LibSSH2.eagain && libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
             stuck = op
@@ -147,15 +147,15 @@ final class TunnelPump: @unchecked Sendable {
         }
     }
 
-    private func allowed(_ op: Op) -> Bool { stuck == nil || stuck == op }
+    func allowed(_ op: Op) -> Bool { stuck == nil || stuck == op }
 
-    private func lost(_ what: String, _ rc: Int32) -> SSHError {
+    func lost(_ what: String, _ rc: Int32) -> SSHError {
         let error = LibSSH2.lastError(session)
         return SSHError(.disconnected, host: name, "\(what): the jump session was lost (\(error.message))",
                         hint: "The bastion or the network dropped the SSH connection.", code: rc)
     }
 
-    private static func isFatal(_ rc: Int32) -> Bool {
+    static func isFatal(_ rc: Int32) -> Bool {
         rc == LIBSSH2_ERROR_SOCKET_SEND || rc == LIBSSH2_ERROR_SOCKET_RECV || rc == LIBSSH2_ERROR_SOCKET_DISCONNECT
             || rc == LIBSSH2_ERROR_SOCKET_TIMEOUT || rc == LIBSSH2_ERROR_TIMEOUT
     }
@@ -195,87 +195,6 @@ final class TunnelPump: @unchecked Sendable {
         pipes.append(Pipe(id: nextID, channel: channel, fd: fds[0]))
         if !request.answer(.success(fds[1])) { close(fds[1]) }
         return true
-    }
-
-    /// One pass over one tunnel in both directions. True when anything moved.
-    private func step(_ pipe: Pipe) throws(SSHError) -> Bool {
-        var progress = false
-        if pipe.toLocal.isEmpty && !pipe.channelEOF && !pipe.failed && allowed(.read(pipe.id)) {
-            let n = scratch.withUnsafeMutableBytes { buffer in
-                libssh2_channel_read_ex(pipe.channel, 0, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), buffer.count)
-            }
-            note(.read(pipe.id), Int32(clamping: min(n, 0)))
-            if n > 0 {
-                pipe.toLocal.append(contentsOf: scratch[0..<n])
-                progress = true
-            } else if n == 0 || n == Int(LibSSH2.eagain) {
-                if libssh2_channel_eof(pipe.channel) != 0 { pipe.channelEOF = true; progress = true }
-            } else if Self.isFatal(Int32(n)) {
-                throw lost("reading a tunnel", Int32(n))
-            } else {
-                pipe.failed = true
-                progress = true
-            }
-        }
-        if !pipe.toLocal.isEmpty && !pipe.failed {
-            let n = pipe.toLocal.withUnsafeBytes { send(pipe.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            if n > 0 {
-                pipe.toLocal.removeFirst(n)
-                progress = true
-            } else if n < 0 && errno != EAGAIN && errno != EINTR {
-                pipe.failed = true
-                progress = true
-            }
-        }
-        if pipe.toChannel.isEmpty && !pipe.localEOF && !pipe.failed {
-            let n = scratch.withUnsafeMutableBytes { read(pipe.fd, $0.baseAddress, $0.count) }
-            if n > 0 {
-                pipe.toChannel.append(contentsOf: scratch[0..<n])
-                progress = true
-            } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
-                pipe.localEOF = true
-                progress = true
-            }
-        }
-        if !pipe.toChannel.isEmpty && allowed(.write(pipe.id)) {
-            let n = pipe.toChannel.withUnsafeBytes {
-                libssh2_channel_write_ex(pipe.channel, 0, $0.baseAddress!.assumingMemoryBound(to: CChar.self), $0.count)
-            }
-            note(.write(pipe.id), Int32(clamping: min(n, 0)))
-            if n > 0 {
-                pipe.toChannel.removeFirst(n)
-                progress = true
-            } else if n < 0 && n != Int(LibSSH2.eagain) {
-                if Self.isFatal(Int32(n)) { throw lost("writing to a tunnel", Int32(n)) }
-                pipe.toChannel.removeAll()
-                pipe.failed = true
-                progress = true
-            }
-        }
-        return progress
-    }
-
-    /// Closes the tunnels that are done (either side ended, or an error), and frees their channels.
-    private func finishPipes() throws(SSHError) -> Bool {
-        var progress = false
-        pipes.removeAll { pipe in
-            let done = pipe.failed || (pipe.localEOF && pipe.toChannel.isEmpty) || (pipe.channelEOF && pipe.toLocal.isEmpty)
-            guard done, stuck != .read(pipe.id), stuck != .write(pipe.id) else { return false }
-            close(pipe.fd)
-            closing.append((pipe.id, pipe.channel))
-            progress = true
-            return true
-        }
-        var left: [(id: Int, channel: OpaquePointer)] = []
-        for entry in closing {
-            guard allowed(.free(entry.id)) else { left.append(entry); continue }
-            let rc = libssh2_channel_free(entry.channel)
-            note(.free(entry.id), rc)
-            if rc == LibSSH2.eagain { left.append(entry) } else { progress = true }
-            if Self.isFatal(rc) { closing = left; throw lost("closing a tunnel", rc) }
-        }
-        closing = left
-        return progress
     }
 
     /// Waits for the jump socket (in the directions that can make progress), the tunnels' local ends, or the
