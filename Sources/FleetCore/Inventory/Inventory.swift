@@ -43,6 +43,10 @@ public struct SSHSettings: Sendable, Equatable {
     public var connectTimeout: Duration
     /// Hosts in flight at most.
     public var parallel: Int
+    /// `ssh.proxy_jump`: the jump hosts every host is reached through, unless it says otherwise.
+    public var proxyJump: [JumpHost] = []
+    /// Some host is reached through jump hosts (a tunnel costs a session one more descriptor).
+    public var usesJumps = false
 }
 
 public struct HostEntry: Sendable, Equatable, Hashable, Codable {
@@ -51,13 +55,16 @@ public struct HostEntry: Sendable, Equatable, Hashable, Codable {
     public var port: Int
     public var user: String
     public var tags: [String]
+    /// The jump hosts on the way, first hop first; empty for a host reached directly.
+    public var via: [JumpHost]
 
-    public init(name: String, address: String, port: Int, user: String, tags: [String] = []) {
+    public init(name: String, address: String, port: Int, user: String, tags: [String] = [], via: [JumpHost] = []) {
         self.name = name
         self.address = address
         self.port = port
         self.user = user
         self.tags = tags
+        self.via = via
     }
 }
 

@@ -10,7 +10,7 @@ struct InventoryParser {
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks"]
-    static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel"]
+    static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel", "proxy_jump"]
 
     var baseDir: String { (file as NSString).deletingLastPathComponent }
 
@@ -21,8 +21,9 @@ struct InventoryParser {
         guard Validation.isImageReference(image) else {
             throw top.error(top.value("image"), "'image' must be an image name without a tag, like registry.example.com/acme/\(app) (the version you deploy is the tag), found '\(YAMLSection.printable(image))'")
         }
-        let ssh = try parseSSH(top)
+        var ssh = try parseSSH(top)
         let hosts = try HostsParser(top: top, ssh: ssh).parse()
+        ssh.usesJumps = hosts.contains { !$0.via.isEmpty }
         let rollout = try parseRollout(top)
         let health = try parseHealth(top)
         let underscored = app.replacingOccurrences(of: "-", with: "_")
@@ -81,7 +82,8 @@ struct InventoryParser {
             identityFiles: identities,
             knownHosts: localPath(try s?.string("known_hosts", default: "~/.ssh/known_hosts") ?? "~/.ssh/known_hosts"),
             hostKeyPolicy: policy, connectTimeout: timeout,
-            parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100)
+            parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100,
+            proxyJump: try ProxyJumpParser.parse(s, "proxy_jump", user: user) ?? [])
     }
 
     func parseRollout(_ top: YAMLSection) throws -> RolloutSettings {

@@ -1,3 +1,5 @@
+import SSHEngine
+
 /// A rollout as pure data: what `fleet plan` prints and the executor runs, step by step, exactly.
 ///
 /// Execution order: `stages` in order; then, if the rollout halted on failures and `policy.rollbackOnFailure`,
@@ -103,6 +105,8 @@ public struct PlanHost: Sendable, Equatable, Codable {
     public var port: Int
     public var user: String
     public var probe: HostState?
+    /// The jump hosts the host is reached through (`user@host:port`, first hop first); nil when direct.
+    public var via: [JumpHost]?
 }
 
 public struct SkippedHost: Sendable, Equatable, Codable {

@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// Prints a plan: `text` for people, `json` for machines (JSONEncoder, sorted keys, pretty-printed, slashes
 /// unescaped, trailing newline). Both show the env file only as its key names and count.
@@ -136,7 +137,10 @@ public enum PlanRenderer {
 
     static func hostSteps(_ hs: HostSteps, _ target: PlanHost?, _ out: inout TextOut) {
         var title = "   \(hs.host)"
-        if let t = target { title += " (\(t.user)@\(t.address):\(t.port))" }
+        if let t = target {
+            let via = t.via.map { " via " + $0.map(\.description).joined(separator: ", ") } ?? ""
+            title += " (\(t.user)@\(t.address):\(t.port)\(via))"
+        }
         if let probe = target?.probe {
             if let e = probe.error { title += " probe: \(e)" } else {
                 title += " now: \(probe.release ?? "no release")" + (probe.slot.map { ", \($0)" } ?? "") + (probe.lock.map { ", locked by \($0)" } ?? "")
