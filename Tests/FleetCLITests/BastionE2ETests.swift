@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+import SSHEngine
 import Testing
 @testable import FleetCLI
 
@@ -99,5 +100,25 @@ struct BastionE2ETests {
         let all = captured.out + captured.err
         #expect(all.contains("bastion 10.77.0.250:22: HOST KEY CHANGED for 10.77.0.250"), "\(all)")
         #expect(FileManager.default.fileExists(atPath: marker) == before)
+    }
+
+    /// 20 light hosts behind the light bastion (MaxSessions 10): two jump sessions carry them all.
+    @Test func manyHostsShareJumpSessions() async throws {
+        let light = Lab.dir + "/light/known_hosts"
+        let lines = (try? String(contentsOfFile: light, encoding: .utf8))?.split(separator: "\n") ?? []
+        guard lines.count >= 20 else { throw BastionDown() }
+        let known = NSTemporaryDirectory() + "fleet-light-bastion-\(UInt32.random(in: 0...UInt32.max))"
+        _ = sh("cat '\(light)' > '\(known)' && grep '^127.0.9.1 ' '\(BastionInventory.dir)/known_hosts' >> '\(known)'")
+        let hosts = lines.prefix(20).enumerated().map { "  light\($0.offset + 1): \($0.element.split(separator: " ")[0])\n" }.joined()
+        let inventory = try BastionInventory.write(proxyJump: "root@127.0.9.1", knownHosts: known, hosts: hosts)
+        let jumps = JumpHosts()
+        let captured = Captured()
+        let code = try await Exec.parse(["--inventory", inventory, "--json", "--", "echo", "ok"])
+            .run(context: captured.context(transport: { SSHTransport(agentSocket: nil, jumps: jumps) }))
+        #expect(code == 0, "\(captured.out)\(captured.err)")
+        #expect(captured.out.split(separator: "\n").count == 20)
+        let opened = await jumps.sessionsOpened
+        #expect(opened >= 2, "\(opened) jump sessions for 20 hosts")
+        #expect(await jumps.openSessions == 0)
     }
 }
