@@ -10,7 +10,7 @@ enum BastionInventory {
 
     /// An inventory for priv1 and priv2 in a folder of its own; `proxyJump` nil leaves the key out.
     static func write(proxyJump: String? = "root@10.77.0.250", knownHosts: String = BastionInventory.dir + "/known_hosts",
-                      hosts: String = "  priv1: 10.78.0.11\n  priv2: 10.78.0.12\n") throws -> String {
+                      hosts: String = "  priv1: 10.78.0.11\n  priv2: 10.78.0.12\n", extra: String = "") throws -> String {
         guard FileManager.default.fileExists(atPath: dir + "/known_hosts") else { throw BastionDown() }
         let jump = proxyJump.map { "  proxy_jump: \"\($0)\"\n" } ?? ""
         return try writeInventory("""
@@ -24,7 +24,7 @@ enum BastionInventory {
             \(jump)paths:
               root: \(dir)/{host}/opt
               state: \(dir)/{host}/state
-            hosts:
+            \(extra)hosts:
             \(hosts)
             """, name: "bastion.yml")
     }

@@ -28,6 +28,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/servers.sh"
 # shellcheck source=lib/bastion.sh
 . "$LAB_SCRIPTS/lib/bastion.sh"
+# shellcheck source=lib/bastion-servers.sh
+. "$LAB_SCRIPTS/lib/bastion-servers.sh"
 
 usage() {
   cat <<'TXT'

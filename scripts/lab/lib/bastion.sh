@@ -9,6 +9,7 @@
 # interface) to 10.78.0.0/24. Every sshd allows TCP forwarding (priv1 serves as the second hop of a chain);
 # the bastion keeps OpenSSH's default MaxSessions 10. A second bastion for the light hosts runs in the root
 # namespace on $BASTION_LIGHT_ADDR (MaxSessions 10 too): light hosts reached through it share its sessions.
+# With `up --servers`, priv1 and priv2 also get dockerd and nginx (bastion-servers.sh).
 # Idempotent: what already runs is kept. `bastion-down` (and `down`) stops it all by pid file.
 
 BASTION_NS="${LAB_NETNS_PREFIX}bastion"
@@ -56,24 +57,29 @@ bastion_net_up() {
   done
 }
 
-# bastion_sshd NAME NETNS ADDR [MAXSESSIONS]: keys, config and a running sshd in $BASTION_DIR/NAME
-# (NETNS "-" for the root namespace). Kept when it already runs.
+# bastion_sshd NAME NETNS ADDR [MAXSESSIONS] [SETENV]: keys, config and a running sshd in $BASTION_DIR/NAME
+# (NETNS "-" for the root namespace). Kept when it already runs with the same configuration.
 bastion_sshd() {
-  local name=$1 ns=$2 addr=$3 max=${4:-} dir="$BASTION_DIR/$1"
+  local name=$1 ns=$2 addr=$3 max=${4:-} setenv=${5:-} dir="$BASTION_DIR/$1"
   mkdir -p "$dir"
-  if pid_alive "$dir/sshd.pid" "$dir/sshd_config" >/dev/null; then
-    return 0
-  fi
   [[ -s $dir/ssh_host_ed25519_key.pub ]] || ssh_host_keys "$dir"
-  ssh_write_config "$dir/sshd_config" "$dir"
+  ssh_write_config "$dir/sshd_config.new" "$dir" "$setenv"
   if [[ -n $max ]]; then
-    sed -i "s/^MaxSessions .*/MaxSessions $max/" "$dir/sshd_config"
+    sed -i "s/^MaxSessions .*/MaxSessions $max/" "$dir/sshd_config.new"
   fi
   {
     echo "AllowTcpForwarding yes"
     echo "ListenAddress $addr:22"
     echo "PidFile $dir/sshd.pid"
-  } >> "$dir/sshd_config"
+  } >> "$dir/sshd_config.new"
+  if pid_alive "$dir/sshd.pid" "$dir/sshd_config" >/dev/null; then
+    if cmp -s "$dir/sshd_config.new" "$dir/sshd_config"; then
+      rm -f "$dir/sshd_config.new"
+      return 0
+    fi
+    kill_pidfile "$dir/sshd.pid" "$dir/sshd_config"
+  fi
+  mv -f "$dir/sshd_config.new" "$dir/sshd_config"
   if [[ $ns == - ]]; then
     /usr/sbin/sshd -f "$dir/sshd_config" -E "$dir/sshd.log" || die "$name: sshd did not start; see $dir/sshd.log"
   else
@@ -111,6 +117,11 @@ ssh:
 paths:
   root: $BASTION_DIR/{host}/opt
   state: $BASTION_DIR/{host}/state
+nginx:
+  upstream_file: $BASTION_DIR/{host}/nginx/fleet-$LAB_APP.conf
+  upstream_name: fleet_$LAB_APP
+  conf: $BASTION_DIR/{host}/nginx/nginx.conf
+  url: http://127.0.0.1:80
 YAML
 }
 
@@ -124,11 +135,14 @@ bastion_up() {
   bastion_net_up
   bastion_sshd bastion "$BASTION_NS" "$BASTION_ADDR" 10
   for ((i = 1; i <= BASTION_PRIV_HOSTS; i++)); do
-    bastion_sshd "priv$i" "$(bastion_priv_ns "$i")" "$(bastion_priv_addr "$i")"
+    bastion_sshd "priv$i" "$(bastion_priv_ns "$i")" "$(bastion_priv_addr "$i")" "" "DOCKER_HOST=unix://$LAB_RUN/docker-priv$i.sock"
     addrs+=("$(bastion_priv_addr "$i")")
   done
   bastion_sshd light-bastion - "$BASTION_LIGHT_ADDR" 10
   bastion_known_hosts
+  if grep -qs '^LAB_SERVERS=1' "$LAB/lab.env"; then
+    bastion_servers_up
+  fi
   inventory_write "$LAB/inventory/bastion.yml" inventory_bastion_body priv "${addrs[@]}"
   log "bastion up: $BASTION_ADDR (namespace $BASTION_NS) in front of ${addrs[*]};" \
     "light bastion $BASTION_LIGHT_ADDR; inventory $LAB/inventory/bastion.yml"
@@ -136,6 +150,7 @@ bastion_up() {
 
 bastion_down() {
   local i ns
+  bastion_servers_down
   kill_pidfile "$BASTION_DIR/light-bastion/sshd.pid" "$BASTION_DIR/light-bastion/sshd_config"
   kill_pidfile "$BASTION_DIR/bastion/sshd.pid" "$BASTION_DIR/bastion/sshd_config"
   for ((i = 1; i <= BASTION_PRIV_HOSTS; i++)); do
