@@ -56,7 +56,7 @@ public actor JumpHosts {
                 return (fd, JumpLease(pool: self, id: jump.id, key: key))
             } catch let error as SSHError {
                 let others = jump.users > 1
-                release(jump)
+                await release(jump)
                 let refused = error.kind == .channel && (error.message.contains("prohibited") || error.message.contains("shortage"))
                 if refused && others && refusals < 3 {
                     // The bastion carries no more channels on this session: open another.
@@ -66,7 +66,7 @@ public actor JumpHosts {
                 }
                 if error.kind == .disconnected && refusals < 3 && error.message.contains("jump session") {
                     // An idle jump session was lost: open another.
-                    jump.closed = true
+                    jump.full = true
                     refusals += 1
                     continue
                 }
@@ -115,23 +115,23 @@ public actor JumpHosts {
     }
 
     /// The target's tunnel is closed: a jump session without tunnels is closed too.
-    func release(id: Int, key: String) {
+    func release(id: Int, key: String) async {
         guard let jump = jumps[key]?.first(where: { $0.id == id }) else { return }
-        release(jump)
+        await release(jump)
     }
 
-    private func release(_ jump: Jump) {
+    /// Closes the jump session once its last tunnel is gone, and returns only then (a command's end waits for
+    /// its jump sessions as for its other sessions: no thread of fleet's is left using libssh2 at exit).
+    private func release(_ jump: Jump) async {
         jump.users -= 1
-        guard jump.users <= 0 else { return }
+        guard jump.users <= 0, !jump.closed else { return }
         jumps[jump.key]?.removeAll { $0 === jump }
         if jumps[jump.key]?.isEmpty == true { jumps[jump.key] = nil }
         jump.closed = true
         jump.pump.stop()
-        if let task = jump.task {
-            Task {
-                if let connection = try? await task.value { await connection.close() }
-            }
-        }
+        guard let task = jump.task else { return }
+        task.cancel()
+        if let connection = try? await task.value { await connection.close() }
     }
 
     /// An error of a jump session or of its channel, said as the target's error, naming the hop.

@@ -24,21 +24,21 @@ extension TunnelPump {
             }
         }
         if !pipe.toLocal.isEmpty && !pipe.failed {
-            let n = pipe.toLocal.withUnsafeBytes { send(pipe.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let (n, code) = pipe.toLocal.withUnsafeBytes { (send(pipe.fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)), errno) }
             if n > 0 {
                 pipe.toLocal.removeFirst(n)
                 progress = true
-            } else if n < 0 && errno != EAGAIN && errno != EINTR {
+            } else if n < 0 && code != EAGAIN && code != EINTR {
                 pipe.failed = true
                 progress = true
             }
         }
         if pipe.toChannel.isEmpty && !pipe.localEOF && !pipe.failed {
-            let n = scratch.withUnsafeMutableBytes { read(pipe.fd, $0.baseAddress, $0.count) }
+            let (n, code) = scratch.withUnsafeMutableBytes { (read(pipe.fd, $0.baseAddress, $0.count), errno) }
             if n > 0 {
                 pipe.toChannel.append(contentsOf: scratch[0..<n])
                 progress = true
-            } else if n == 0 || (errno != EAGAIN && errno != EINTR) {
+            } else if n == 0 || (code != EAGAIN && code != EINTR) {
                 pipe.localEOF = true
                 progress = true
             }

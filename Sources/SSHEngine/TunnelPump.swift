@@ -222,6 +222,13 @@ final class TunnelPump: @unchecked Sendable {
             var value: UInt64 = 0
             _ = read(controlFD, &value, 8)
         }
+        // A target that closed its end while its last bytes wait for the channel's window: poll would report
+        // the hang-up at once, every time. Nobody is left to read the answer: close the tunnel.
+        for (index, pipe) in pipes.enumerated() where fds[index + 2].events & Int16(POLLIN) == 0
+            && fds[index + 2].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 {
+            pipe.toChannel.removeAll()
+            pipe.failed = true
+        }
         if fds[1].revents & Int16(POLLERR | POLLHUP | POLLNVAL) != 0 && !readers {
             return SSHError(.disconnected, host: name, "the jump session's connection was closed",
                             hint: "The bastion or the network dropped the SSH connection.")
