@@ -14,6 +14,7 @@ scripts/lab/lab.sh up --hosts 4 --servers
 scripts/lab/lab.sh ipv6-up
 scripts/lab/lab.sh registry-auth-up # a registry that requires a login (registry: tests)
 scripts/lab/lab.sh light-up 20
+scripts/lab/lab.sh bastion-up
 swift test --skip-build
 scripts/ci/release-check.sh
 if [[ -x Tests/playbooks/run.sh ]]; then

@@ -28,29 +28,44 @@ extension SSHConnection {
         var written = 0
         var eofSent = false
         var buffer = [UInt8](repeating: 0, count: 65536)
+        // libssh2 keeps one half-sent packet per session: after a call answers EAGAIN with the outbound direction
+        // blocked, only that call may run until it completes (another packet first is LIBSSH2_ERROR_BAD_USE).
+        // 0: the input, 1: EOF, 2: stdout, 3: stderr (a read may be sending a window adjustment).
+        var pending: Int?
+        func mark(_ call: Int, _ rc: Int) {
+            if rc == Int(LibSSH2.eagain) && libssh2_session_block_directions(session) & LIBSSH2_SESSION_BLOCK_OUTBOUND != 0 {
+                pending = call
+            } else if pending == call {
+                pending = nil
+            }
+        }
+        func may(_ call: Int) -> Bool { pending == nil || pending == call }
         while true {
             var progressed = false
-            if written < stdin.count {
+            if written < stdin.count && may(0) {
                 let n = stdin.withUnsafeBufferPointer { input in
                     input.baseAddress!.advanced(by: written).withMemoryRebound(to: CChar.self, capacity: stdin.count - written) {
                         libssh2_channel_write_ex(channel, 0, $0, stdin.count - written)
                     }
                 }
+                mark(0, n)
                 if n > 0 { written += n; progressed = true } else if n != Int(LibSSH2.eagain) {
                     throw failure(.channel, "cannot send input to the command")
                 }
             }
-            if written >= stdin.count && !eofSent {
+            if written >= stdin.count && !eofSent && may(1) {
                 let n = libssh2_channel_send_eof(channel)
+                mark(1, Int(n))
                 if n == 0 { eofSent = true } else if n != LibSSH2.eagain { eofSent = true }
             }
-            for id in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] {
+            for id in [Int32(0), Int32(SSH_EXTENDED_DATA_STDERR)] where may(id == 0 ? 2 : 3) {
                 while true {
                     let n = buffer.withUnsafeMutableBufferPointer { raw in
                         raw.baseAddress!.withMemoryRebound(to: CChar.self, capacity: raw.count) {
                             libssh2_channel_read_ex(channel, id, $0, raw.count)
                         }
                     }
+                    mark(id == 0 ? 2 : 3, n)
                     if n > 0 {
                         progressed = true
                         if id == 0 { out.append(buffer[0..<n]) } else { err.append(buffer[0..<n]) }
@@ -69,7 +84,7 @@ extension SSHConnection {
                                    hint: "Raise the timeout, or look on the host for what it is waiting on.")
                 }
                 var next: Int32 = 0
-                _ = libssh2_keepalive_send(session, &next)
+                if pending == nil { _ = libssh2_keepalive_send(session, &next) }
             }
         }
         out.flush()

@@ -18,6 +18,8 @@ public actor SSHConnection {
     /// The host key the server proved it holds.
     public private(set) var hostKey: HostKey?
     private var closed = false
+    /// The tunnel this session runs over, when the host is reached through jump hosts.
+    private var tunnel: JumpLease?
 
     /// Creates the session's wake-up descriptor and its thread; either failing (the open-file or thread limit
     /// reached) is this host's error, never a trap or a hang.
@@ -43,14 +45,23 @@ public actor SSHConnection {
         if socketFD >= 0 { CLibSSH2.close(socketFD) }
         CLibSSH2.close(wakeFD)
         executor.shutdown()
+        if let tunnel { Task { await tunnel.release() } }
     }
 
     /// Connects, checks the host key against known_hosts, and authenticates.
     /// `gate` paces handshakes so a burst of hosts neither starves this machine nor trips servers' limits.
+    /// A target with jump hosts (`target.via`) is reached through a tunnel of `jumps`' sessions.
     public static func connect(to target: SSHTarget, options: SSHOptions,
-                               gate: AsyncSemaphore? = nil) async throws -> SSHConnection {
+                               gate: AsyncSemaphore? = nil, jumps: JumpHosts? = nil) async throws -> SSHConnection {
         let connection = try SSHConnection(target: target, options: options)
         do {
+            if !target.via.isEmpty {
+                guard let jumps else {
+                    throw SSHError(.connect, host: target.name, "\(target.address) is reached through jump hosts, and no jump pool was given")
+                }
+                let (fd, lease) = try await jumps.tunnel(to: target, options: options)
+                await connection.adopt(socket: fd, lease: lease)
+            }
             if let gate {
                 try await gate.withPermit { try await connection.open() }
             } else {
@@ -61,6 +72,12 @@ public actor SSHConnection {
             throw error
         }
         return connection
+    }
+
+    /// The local end of a tunnel through jump hosts, used as this session's socket.
+    private func adopt(socket fd: Int32, lease: JumpLease) {
+        socketFD = fd
+        tunnel = lease
     }
 
     /// Runs `body` (on this connection's thread) so that cancelling the calling task wakes every wait in it.
@@ -78,8 +95,10 @@ public actor SSHConnection {
     private func open() async throws {
         try await cancellable {
             let deadline = Deadline.after(options.connectTimeout)
-            socketFD = try TCPConnector.connect(host: target.address, port: target.port, deadline: deadline,
-                                                wakeFD: wakeFD, name: target.name)
+            if socketFD < 0 {
+                socketFD = try TCPConnector.connect(host: target.address, port: target.port, deadline: deadline,
+                                                    wakeFD: wakeFD, name: target.name)
+            }
             guard let session = libssh2_session_init_ex(nil, nil, nil, nil) else {
                 throw SSHError(.protocolError, host: target.name, "cannot create an SSH session")
             }
@@ -210,5 +229,16 @@ public actor SSHConnection {
             CLibSSH2.close(socketFD)
             socketFD = -1
         }
+        if let tunnel {
+            self.tunnel = nil
+            await tunnel.release()
+        }
+    }
+
+    /// Carries tunnels for other sessions (this one being a jump host's) until `pump.stop()`; on this
+    /// connection's own thread.
+    func pump(_ pump: TunnelPump) {
+        guard let session, !closed else { return pump.abandon() }
+        pump.run(session: session, socket: socketFD, keepaliveInterval: options.keepaliveInterval)
     }
 }

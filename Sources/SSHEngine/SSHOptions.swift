@@ -6,12 +6,15 @@ public struct SSHTarget: Sendable, Equatable {
     public var address: String
     public var port: Int
     public var user: String
+    /// The jump hosts on the way, first hop first; empty for a host reached directly.
+    public var via: [JumpHost]
 
-    public init(name: String, address: String, port: Int = 22, user: String) {
+    public init(name: String, address: String, port: Int = 22, user: String, via: [JumpHost] = []) {
         self.name = name
         self.address = address
         self.port = port
         self.user = user
+        self.via = via
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import FleetCore
+import SSHEngine
 
 /// `ssh.config` through the loader, with the files on disk: precedence, per-host options, the plan.
 @Suite struct SSHConfigInventoryTests {
@@ -146,12 +147,24 @@ import Testing
         let plan = try PlanBuilder.build(try PlanTests.input(inv))
         let text = PlanRenderer.text(plan)
         #expect(text.contains("  ssh config  \(home)/.ssh/config; ignored ForwardAgent (\(home)/.ssh/config:10), ControlMaster (\(home)/.ssh/config:15)\n"))
-        #expect(text.contains("   web1 (ops@10.0.0.11:2201 via bastion.example.com)\n"))
+        #expect(text.contains("   web1 (ops@10.0.0.11:2201 via tester@bastion.example.com:22)\n"))  // ProxyJump is the route
         #expect(text.contains("   web2 (own@web2-alias:2300)\n"))
         let json = PlanRenderer.json(plan)
         #expect(json.contains("\"sshConfig\" : {"))
         #expect(json.contains("\"keyword\" : \"ForwardAgent\""))
-        #expect(json.contains("\"proxyJump\" : ["))
+        #expect(json.contains("\"via\" : [\n        \"tester@bastion.example.com:22\""), "\(json)")
         #expect(try JSONDecoder().decode(Plan.self, from: Data(json.utf8)) == plan)
+    }
+
+    /// The route: ssh.config's ProxyJump when the inventory names none; `ssh.proxy_jump` written wins over it;
+    /// a host's own `proxy_jump` wins over both.
+    @Test func proxyJumpPrecedence() throws {
+        let (fromConfig, _) = try Self.load("  config: true")
+        #expect(fromConfig.hosts[0].via == [JumpHost(user: "tester", address: "bastion.example.com")])
+        let (written, _) = try Self.load("  config: true\n  proxy_jump: jump@10.0.0.9:2222")
+        #expect(written.hosts.map(\.via) == [[JumpHost(user: "jump", address: "10.0.0.9", port: 2222)],
+                                             [JumpHost(user: "jump", address: "10.0.0.9", port: 2222)]])
+        let (none, _) = try Self.load("  config: true\n  proxy_jump: none")
+        #expect(none.hosts[0].via.isEmpty)
     }
 }

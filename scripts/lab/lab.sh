@@ -30,6 +30,10 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/servers.sh"
 # shellcheck source=lib/ipv6.sh
 . "$LAB_SCRIPTS/lib/ipv6.sh"
+# shellcheck source=lib/bastion.sh
+. "$LAB_SCRIPTS/lib/bastion.sh"
+# shellcheck source=lib/bastion-servers.sh
+. "$LAB_SCRIPTS/lib/bastion-servers.sh"
 
 usage() {
   cat <<'TXT'
@@ -48,6 +52,9 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh registry-auth-up             next to a running lab (--servers): a registry that requires a
                                            login, https://10.77.0.1:5001, holding the demo images
                                            (safe to run twice; `down` stops it)
+       lab.sh bastion-up | bastion-down       a bastion (10.77.0.250) in front of private hosts priv1, priv2
+                                           (10.78.0.11, .12) the controller cannot route to, and a light
+                                           bastion on 127.0.9.1; bastion-up keeps what already runs
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -55,6 +62,7 @@ TXT
 # The namespace hosts and their servers (light hosts are separate: `up` leaves them running).
 lab_down_hosts() {
   local d i
+  bastion_down
   servers_down
   ipv6_down
   for d in "$LAB"/hosts/web*; do
@@ -179,6 +187,8 @@ main() {
     light-up) need_root; light_up "${1:-}" ;;
     light-down) need_root; light_down; log "light hosts down" ;;
     registry-auth-up) need_root; registry_auth_up ;;
+    bastion-up) need_root; bastion_up ;;
+    bastion-down) need_root; bastion_down; log "bastion down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
 }

@@ -115,5 +115,5 @@ extension Executor {
 
 extension PlanHost {
     /// The host as the transport connects to it.
-    public var entry: HostEntry { HostEntry(name: name, address: address, port: port, user: user) }
+    public var entry: HostEntry { HostEntry(name: name, address: address, port: port, user: user, via: via ?? []) }
 }

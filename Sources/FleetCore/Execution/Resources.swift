@@ -4,6 +4,9 @@ import Foundation
 public enum Resources {
     /// Descriptors one open session holds: its socket and its wake-up descriptor, plus one of slack.
     static let descriptorsPerSession = 3
+    /// A session through jump hosts: its end of the tunnel's socket pair, its wake-up descriptor, the pump's end
+    /// of the pair, a share of the jump session's socket and two eventfds (10 tunnels share one), plus slack.
+    static let descriptorsPerTunnelledSession = 4
     /// Descriptors kept for everything else (stdio, files read, the history, webhooks).
     static let reserved = 64
 
@@ -16,7 +19,8 @@ public enum Resources {
 
     /// Raises the soft descriptor limit toward the hard one, as far as `held` sessions (and `inFlight` hosts)
     /// need, and says through `notice` when the hard limit caps either.
-    public static func budget(inFlight wanted: Int, held: Int, notice: (String) -> Void) -> Budget {
+    public static func budget(inFlight wanted: Int, held: Int, tunnelled: Bool = false, notice: (String) -> Void) -> Budget {
+        let descriptorsPerSession = tunnelled ? Self.descriptorsPerTunnelledSession : Self.descriptorsPerSession
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else {
             return Budget(inFlight: wanted, sessions: max(wanted, held))

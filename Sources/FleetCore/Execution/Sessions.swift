@@ -20,7 +20,8 @@ public actor Sessions {
                 notice: (String) -> Void = { _ in }) {
         self.transport = transport
         self.settings = settings
-        self.budget = Resources.budget(inFlight: parallel ?? settings.parallel, held: holding, notice: notice)
+        self.budget = Resources.budget(inFlight: parallel ?? settings.parallel, held: holding, tunnelled: settings.usesJumps,
+                                       notice: notice)
     }
 
     /// The host's session, opened on first use and kept (busy) until `giveBack`; closed by `close` or `closeAll`.

@@ -23,10 +23,14 @@ public struct SSHTransport: Transport {
     /// hundreds start together makes every one of them slow (and time out), pacing keeps them quick.
     public let handshakes: AsyncSemaphore
     public let agentSocket: String?
+    /// The run's jump sessions, shared by every host reached through the same jump hosts.
+    public let jumps: JumpHosts
 
-    public init(handshakeConcurrency: Int = SSHTransport.defaultHandshakeConcurrency, agentSocket: String?) {
+    public init(handshakeConcurrency: Int = SSHTransport.defaultHandshakeConcurrency, agentSocket: String?,
+                jumps: JumpHosts = JumpHosts()) {
         self.handshakes = AsyncSemaphore(permits: handshakeConcurrency)
         self.agentSocket = agentSocket
+        self.jumps = jumps
     }
 
     /// 8 per core: the benchmark (docs/benchmarks.md) showed 16 connections in progress beating 100 by 3x on a
@@ -34,9 +38,9 @@ public struct SSHTransport: Transport {
     public static let defaultHandshakeConcurrency = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
-        let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user)
+        let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via)
         let options = Self.options(for: host, settings: settings, agentSocket: agentSocket)
-        return try await SSHConnection.connect(to: target, options: options, gate: handshakes)
+        return try await SSHConnection.connect(to: target, options: options, gate: handshakes, jumps: jumps)
     }
 
     /// The inventory's SSH settings, with what `ssh.config` set for this host (`HostEntry.ssh`) in their place;

@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// `ssh.config` as the hosts parser applies it: the config read, which `ssh.*` keys the inventory writes (those
 /// win over the config), and the keywords ignored so far (for the plan).
@@ -27,10 +28,12 @@ extension HostsParser {
     /// The host with `ssh.config` applied. The config is looked up by the host's address as written in the
     /// inventory (the name one would type after `ssh`); its `HostName` then replaces the address. For each
     /// setting: the host's own key (`port`, `user`, a port in the address), else the `ssh.*` key when written,
-    /// else the config, else fleet's default.
-    func host(_ name: String, address: String, port: Int?, user: String?, tags: [String]) throws -> HostEntry {
+    /// else the config, else fleet's default. The route: the host's `proxy_jump` (`via`), else `ssh.proxy_jump`
+    /// when written, else the config's `ProxyJump`, else direct.
+    func host(_ name: String, address: String, port: Int?, user: String?, tags: [String], via: [JumpHost]?) throws -> HostEntry {
         guard let context = sshConfig else {
-            return HostEntry(name: name, address: address, port: port ?? ssh.port, user: user ?? ssh.user, tags: tags)
+            return HostEntry(name: name, address: address, port: port ?? ssh.port, user: user ?? ssh.user, tags: tags,
+                             via: via ?? ssh.proxyJump)
         }
         let written = context.explicit
         let found = try SSHConfigHost(context.config.match(address), host: address, readPolicy: !written.contains("host_key_policy"))
@@ -54,8 +57,24 @@ extension HostsParser {
         if !written.contains("connect_timeout") { overrides.connectTimeoutSeconds = found.connectTimeoutSeconds }
         overrides.keepaliveInterval = found.serverAliveInterval
         overrides.proxyJump = found.proxyJump
+        let route = try via ?? (written.contains("proxy_jump") ? ssh.proxyJump
+                                : configRoute(found.proxyJump, host: name, file: context.config.file.path) ?? ssh.proxyJump)
         return HostEntry(name: name, address: finalAddress, port: finalPort, user: finalUser, tags: tags,
-                         ssh: overrides.isEmpty ? nil : overrides)
+                         ssh: overrides.isEmpty ? nil : overrides, via: route)
+    }
+
+    /// The config's `ProxyJump` (`[user@]host[:port]`, comma-separated, or `none` as []) as a route; nil when unset.
+    func configRoute(_ hops: [String]?, host: String, file: String) throws -> [JumpHost]? {
+        guard let hops else { return nil }
+        guard hops.count <= ProxyJumpParser.maxHops else {
+            throw InventoryError(file: file, message: "ProxyJump for host '\(host)' chains \(hops.count) jump hosts; fleet allows at most \(ProxyJumpParser.maxHops)")
+        }
+        return try hops.map { text in
+            guard let hop = ProxyJumpParser.hop(text, defaultUser: ssh.user) else {
+                throw InventoryError(file: file, message: "ProxyJump '\(YAMLSection.printable(text))' for host '\(host)' is not [user@]host[:port]; fleet reads only that form (no ssh:// URLs)")
+            }
+            return hop
+        }
     }
 }
 

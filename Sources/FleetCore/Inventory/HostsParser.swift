@@ -34,7 +34,8 @@ struct HostsParser {
                 throw section.error(keyNode, "duplicate host name '\(name)'; every host name must appear once")
             }
             let host = try entry(name, section)
-            let endpoint = "\(host.address.lowercased())|\(host.port)"
+            // The same address behind another bastion is another host (private networks may overlap).
+            let endpoint = "\(host.address.lowercased())|\(host.port)|" + host.via.map(\.description).joined(separator: ",")
             if let other = byEndpoint[endpoint] {
                 throw section.error(keyNode, "host '\(name)' has the same address as '\(other)' (\(host.address) port \(host.port)); each host must be listed once")
             }
@@ -52,9 +53,9 @@ struct HostsParser {
         if case .scalar = value {
             let (address, port) = Self.endpoint(try section.scalarText(value, name, expected: "an address"))
             try checkAddress(address, value, section, name)
-            return try host(name, address: address, port: try Self.port(port, value, section, name), user: nil, tags: [])
+            return try host(name, address: address, port: try Self.port(port, value, section, name), user: nil, tags: [], via: nil)
         }
-        let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags"])
+        let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags", "proxy_jump"])
         guard h.value("address") != nil else {
             throw h.error(value, "host '\(name)' has no 'address'; add address: 10.0.0.11")
         }
@@ -77,7 +78,8 @@ struct HostsParser {
         }
         let port = try Self.port(inline, h.value("address"), h, name)
             ?? (h.value("port") == nil ? nil : h.int("port", default: ssh.port, range: 1...65535))
-        return try host(name, address: address, port: port, user: h.value("user") == nil ? nil : user, tags: tags)
+        let via = try ProxyJumpParser.parse(h, "proxy_jump", user: ssh.user)
+        return try host(name, address: address, port: port, user: h.value("user") == nil ? nil : user, tags: tags, via: via)
     }
 
     /// `[ADDRESS]:PORT` (IPv6 or any), `[ADDRESS]`, `NAME:PORT` or `10.0.0.1:PORT` (one colon), or a bare address

@@ -50,6 +50,10 @@ public struct SSHSettings: Sendable, Equatable {
     public var connectTimeout: Duration
     /// Hosts in flight at most.
     public var parallel: Int
+    /// `ssh.proxy_jump`: the jump hosts every host is reached through, unless it says otherwise.
+    public var proxyJump: [JumpHost] = []
+    /// Some host is reached through jump hosts (a tunnel costs a session one more descriptor).
+    public var usesJumps = false
 }
 
 public struct HostEntry: Sendable, Equatable, Hashable, Codable {
@@ -58,16 +62,20 @@ public struct HostEntry: Sendable, Equatable, Hashable, Codable {
     public var port: Int
     public var user: String
     public var tags: [String]
+    /// The jump hosts on the way, first hop first; empty for a host reached directly.
+    public var via: [JumpHost]
     /// What `ssh.config` set for this host where the inventory did not (nil: `SSHSettings` apply as they are).
     public var ssh: HostSSHOverrides? = nil
 
-    public init(name: String, address: String, port: Int, user: String, tags: [String] = [], ssh: HostSSHOverrides? = nil) {
+    public init(name: String, address: String, port: Int, user: String, tags: [String] = [], ssh: HostSSHOverrides? = nil,
+                via: [JumpHost] = []) {
         self.name = name
         self.address = address
         self.port = port
         self.user = user
         self.tags = tags
         self.ssh = ssh
+        self.via = via
     }
 }
 

@@ -14,7 +14,7 @@ struct InventoryParser {
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks",
                           "registry", "processes"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel",
-                          "config"]
+                          "config", "proxy_jump"]
 
     var baseDir: String { (file as NSString).deletingLastPathComponent }
 
@@ -25,11 +25,12 @@ struct InventoryParser {
         guard Validation.isImageReference(image) else {
             throw top.error(top.value("image"), "'image' must be an image name without a tag, like registry.example.com/acme/\(app) (the version you deploy is the tag), found '\(YAMLSection.printable(image))'")
         }
-        let ssh = try parseSSH(top)
+        var ssh = try parseSSH(top)
         var hostsParser = HostsParser(top: top, ssh: ssh)
         let sshConfig = try loadSSHConfig(top)
         hostsParser.sshConfig = sshConfig?.context
         let hosts = try hostsParser.parse()
+        ssh.usesJumps = hosts.contains { !$0.via.isEmpty }
         let rollout = try parseRollout(top)
         let health = try parseHealth(top)
         let underscored = app.replacingOccurrences(of: "-", with: "_")
@@ -99,7 +100,8 @@ struct InventoryParser {
             identityFiles: identities,
             knownHosts: localPath(try s?.string("known_hosts", default: "~/.ssh/known_hosts") ?? "~/.ssh/known_hosts"),
             hostKeyPolicy: policy, connectTimeout: timeout,
-            parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100)
+            parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100,
+            proxyJump: try ProxyJumpParser.parse(s, "proxy_jump", user: user) ?? [])
     }
 
     /// `ssh.config`: `true` reads `~/.ssh/config` (absent: nothing applies, as for ssh), a path reads that file

@@ -1,3 +1,5 @@
+import SSHEngine
+
 /// A rollout as pure data: what `fleet plan` prints and the executor runs, step by step, exactly.
 ///
 /// Execution order: `stages` in order; then, if the rollout halted on failures and `policy.rollbackOnFailure`,
@@ -119,8 +121,9 @@ public struct PlanHost: Sendable, Equatable, Codable {
     public var port: Int
     public var user: String
     public var probe: HostState?
-    /// `ProxyJump` from `ssh.config`, when set for this host (empty: `ProxyJump none`).
-    public var proxyJump: [String]? = nil
+    /// The jump hosts the host is reached through (`user@host:port`, first hop first; from `proxy_jump` or
+    /// `ssh.config`'s ProxyJump); nil when direct.
+    public var via: [JumpHost]? = nil
     /// The processes that run on this host (nil: the web process alone, without `processes:`).
     public var processes: [String]? = nil
 }

@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// Prints a plan: `text` for people, `json` for machines (JSONEncoder, sorted keys, pretty-printed, slashes
 /// unescaped, trailing newline). Both show the env file only as its key names and count.
@@ -150,7 +151,7 @@ public enum PlanRenderer {
     static func hostSteps(_ hs: HostSteps, _ target: PlanHost?, _ out: inout TextOut) {
         var title = "   \(hs.host)"
         if let t = target {
-            let via = t.proxyJump.map { $0.isEmpty ? " direct (ProxyJump none)" : " via " + $0.joined(separator: ",") } ?? ""
+            let via = t.via.map { " via " + $0.map(\.description).joined(separator: ", ") } ?? ""
             title += " (\(t.user)@\(t.address):\(t.port)\(via))"
         }
         if let probe = target?.probe {
