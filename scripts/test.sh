@@ -12,6 +12,7 @@ swift build --build-tests
 trap 'scripts/lab/lab.sh down >/dev/null 2>&1 || true' EXIT
 scripts/lab/lab.sh up --hosts 4 --servers
 scripts/lab/lab.sh light-up 20
+scripts/lab/lab.sh wan-up 100 20 # light hosts 1..20 behind a 100 ms round trip (WANTests)
 swift test --skip-build
 scripts/ci/release-check.sh
 if [[ -x Tests/playbooks/run.sh ]]; then

@@ -14,6 +14,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/inventory.sh"
 # shellcheck source=lib/light.sh
 . "$LAB_SCRIPTS/lib/light.sh"
+# shellcheck source=lib/wan.sh
+. "$LAB_SCRIPTS/lib/wan.sh"
 # shellcheck source=lib/registry.sh
 . "$LAB_SCRIPTS/lib/registry.sh"
 # shellcheck source=lib/docker.sh
@@ -37,6 +39,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh exec webI -- CMD [ARG...]    run CMD inside webI's network namespace
        lab.sh light-up N | light-down      N (<= 2000) light sshd hosts on 127.0.1.x, 127.0.2.x, ...
                                            (250 per /24); light-up keeps the ones already running
+       lab.sh wan-up RTT_MS N | wan-down   light hosts 1..N behind a RTT_MS round trip (a delay proxy
+                                           on port 2222 of each light host's address)
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -128,6 +132,7 @@ lab_status() {
     echo "registry http://$LAB_REGISTRY pid $pid"
   fi
   light_status
+  wan_status
 }
 
 main() {
@@ -137,7 +142,7 @@ main() {
   case $cmd in
     -h | --help | help) usage ;;
     up) need_root; lab_up "$@" ;;
-    down) need_root; light_down; lab_down_hosts; log "down" ;;
+    down) need_root; wan_down; light_down; lab_down_hosts; log "down" ;;
     status) lab_status ;;
     stop-sshd)
       need_root
@@ -160,7 +165,9 @@ main() {
       exec env "DOCKER_HOST=unix://$LAB_RUN/docker-web$i.sock" ip netns exec "$(host_ns "$i")" "$@"
       ;;
     light-up) need_root; light_up "${1:-}" ;;
-    light-down) need_root; light_down; log "light hosts down" ;;
+    light-down) need_root; wan_down; light_down; log "light hosts down" ;;
+    wan-up) need_root; wan_up "${1:-}" "${2:-}" ;;
+    wan-down) need_root; wan_down; log "wan proxy down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
 }
