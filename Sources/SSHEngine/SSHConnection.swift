@@ -75,7 +75,7 @@ public actor SSHConnection {
         }
     }
 
-    private func open() async throws {
+    func open() async throws {
         try await cancellable {
             let deadline = Deadline.after(options.connectTimeout)
             socketFD = try TCPConnector.connect(host: target.address, port: target.port, deadline: deadline,
