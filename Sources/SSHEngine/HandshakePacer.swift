@@ -31,16 +31,27 @@ public actor HandshakePacer {
         await withCheckedContinuation { waiters.append($0) }
     }
 
+    /// A handshake in progress heard from its server `seconds` after it began (before any handshake finished,
+    /// the only sign of a long round trip).
+    func firstByte(after seconds: Double) {
+        if controller.firstByte(after: seconds) { verdicts[.earlyLatency, default: 0] += 1 }
+        admit()
+    }
+
+    private func admit() {
+        while inProgress < controller.limit, !waiters.isEmpty {
+            inProgress += 1
+            waiters.removeFirst().resume()
+        }
+    }
+
     func release(_ sample: PacingController.Sample?) {
         if let sample {
             let verdict = controller.record(sample)
             verdicts[verdict, default: 0] += 1
         }
         inProgress -= 1
-        while inProgress < controller.limit, !waiters.isEmpty {
-            inProgress += 1
-            waiters.removeFirst().resume()
-        }
+        admit()
     }
 
     /// Runs `body` (a handshake that reports its own measurements) under the limit.
@@ -86,8 +97,15 @@ enum ThreadClock {
 
 extension SSHConnection {
     /// `open()` measured on this connection's own thread (the actor never leaves it during `open`).
-    func openMeasured() async -> (error: (any Error)?, sample: PacingController.Sample?) {
+    func openMeasured(pacer: HandshakePacer? = nil) async -> (error: (any Error)?, sample: PacingController.Sample?) {
         let before = ThreadClock.read()
+        if let pacer {
+            onFirstByte = {
+                let seconds = Double(Deadline.now() &- before.wall) / 1e9
+                Task { await pacer.firstByte(after: seconds) }
+            }
+        }
+        defer { onFirstByte = nil }
         var failure: (any Error)?
         do { try await open() } catch { failure = error }
         let kind = (failure as? SSHError)?.kind
@@ -101,7 +119,7 @@ extension SSHConnection {
         let connection = try SSHConnection(target: target, options: options)
         let outcome = Outcome()
         await pacer.paced {
-            let (error, sample) = await connection.openMeasured()
+            let (error, sample) = await connection.openMeasured(pacer: pacer)
             outcome.set(error)
             return sample
         }

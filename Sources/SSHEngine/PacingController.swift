@@ -16,6 +16,8 @@
 ///   wall time or more): handshakes are latency-bound and more in flight finish sooner; `growth` more (the
 ///   limit multiplies by 1 + growth per generation of handshakes), up to `ceiling`;
 /// - anything else: unchanged.
+/// Before the first handshake finishes (one to two seconds over a long path), each server's first bytes arriving
+/// late (`firstByte(after:)`) grows the limit the same way, so the first wave is not the only one in flight.
 /// With no delay a handshake is CPU work (here or on the server), more of them at once only queue, and the limit
 /// stays at `floor`, 8 per core: the fixed pacing fleet used before, measured best with no delay on a busy
 /// 2-core machine (docs/benchmarks/pacing.md). Over long round trips it grows until handshakes start queueing.
@@ -40,7 +42,7 @@ public struct PacingController: Sendable, Equatable {
     }
 
     public enum Verdict: String, Sendable, Equatable {
-        case overloaded, queueing, latencyBound, steady
+        case overloaded, queueing, latencyBound, steady, earlyLatency
     }
 
     public private(set) var limit: Int
@@ -51,6 +53,7 @@ public struct PacingController: Sendable, Equatable {
     public var networkShare = 0.5
     public var growFactor = 1.5
     public var queueFactor = 2.0
+    public var earlyLatency = 0.06
     /// The quickest handshake so far (seconds); nil before the first.
     public private(set) var baseline: Double?
     /// The largest limit reached, for reports.
@@ -77,6 +80,18 @@ public struct PacingController: Sendable, Equatable {
         return .steady
     }
 
+    /// Before any handshake has finished, the time from a handshake's start to its server's first bytes (TCP
+    /// connect and banner: one to two round trips) is the only sign of latency: at `earlyLatency` or more (far
+    /// above the few milliseconds a handshake's CPU work takes here), `growth` more. Once handshakes finish,
+    /// their own measurements decide. Returns whether the limit grew.
+    @discardableResult
+    public mutating func firstByte(after seconds: Double) -> Bool {
+        guard baseline == nil, seconds >= earlyLatency, limit < ceiling else { return false }
+        limit = min(ceiling, limit + growth)
+        peak = max(peak, limit)
+        return true
+    }
+
     /// Takes one finished handshake into account; returns what it said about the limit.
     @discardableResult
     public mutating func record(_ sample: Sample) -> Verdict {
@@ -93,7 +108,7 @@ public struct PacingController: Sendable, Equatable {
             if limit > floor { limit -= 1 }
         case .latencyBound:
             limit = min(ceiling, limit + growth)
-        case .steady:
+        case .steady, .earlyLatency:
             break
         }
         peak = max(peak, limit)

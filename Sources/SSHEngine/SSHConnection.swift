@@ -18,6 +18,8 @@ public actor SSHConnection {
     /// The host key the server proved it holds.
     public private(set) var hostKey: HostKey?
     private var closed = false
+    /// Told once, when the server's first bytes arrive during the handshake (the pacer's early latency signal).
+    var onFirstByte: (@Sendable () -> Void)?
 
     /// Creates the session's wake-up descriptor and its thread; either failing (the open-file or thread limit
     /// reached) is this host's error, never a trap or a hang.
@@ -106,6 +108,8 @@ public actor SSHConnection {
                                    "\(target.address) port \(target.port) accepted the connection but did not complete the SSH handshake within \(options.connectTimeout)",
                                    hint: "Is an SSH server listening on that port, and is it overloaded? Raise ssh.connect_timeout or lower ssh.parallel.")
                 }
+                onFirstByte?()
+                onFirstByte = nil
                 continue
             }
             let error = LibSSH2.lastError(session)

@@ -63,6 +63,17 @@ struct PacingTests {
         #expect(local.peak == 18)
     }
 
+    @Test func lateFirstBytesGrowTheLimitOnlyBeforeAnyHandshakeFinished() {
+        var c = PacingController(cores: 2)
+        #expect(c.firstByte(after: 0.01) == false)  // a near server: no sign of latency
+        #expect(c.limit == 16)
+        for _ in 0..<16 { c.firstByte(after: 0.3) }  // 150 ms: connect and banner, two round trips
+        #expect(c.limit == 48)
+        c.record(Sample(wall: 0.03, cpu: 0.02, runQueue: 0))  // the first finished handshake: quick CPU work
+        #expect(c.firstByte(after: 0.3) == false)  // from now on finished handshakes decide
+        #expect(c.limit == 48)
+    }
+
     @Test func serversDroppingHandshakesShrinkTheLimitOncePerGeneration() {
         var c = PacingController(cores: 2)
         let dropped = Sample(wall: 0.01, cpu: 0.001, runQueue: 0, overloaded: true)
