@@ -3,6 +3,7 @@
 #   scripts/bench/run.sh --hosts 10,50,100,250,500 --repeat 3
 #   scripts/bench/run.sh --build-fleet ...   (first: swift build -c release --scratch-path .build-bench)
 #   scripts/bench/run.sh --down              (stop the light sshds)
+#   scripts/bench/run.sh --wan --hosts 50,200,500 --rtt 0,50,150   (behind a delay proxy; wan.py)
 #   scripts/bench/run.sh --rollout --hosts 100 --repeat 3   (fleet's own overhead in a no-op rollout; rollout.py)
 #   scripts/bench/run.sh --rollout --hosts 600 --repeat 1 --nofile 1024 --keep-hosts
 #       (fleet started by the plain user fleetbench from a shell whose soft open-file limit is 1024; the hard
@@ -26,6 +27,8 @@ for a in "$@"; do
     fi
     if [[ "${a}" == "--rollout" ]]; then
         script="rollout.py"
+    elif [[ "${a}" == "--wan" ]]; then
+        script="wan.py"
     elif [[ "${a}" == "--build-fleet" ]]; then
         echo "building fleet (release, scratch path .build-bench) ..." >&2
         (cd "${repo}" && swift build -c release --scratch-path .build-bench)
