@@ -19,7 +19,7 @@
 /// Before the first handshake finishes (one to two seconds over a long path), each server's first bytes arriving
 /// late (`firstByte(after:)`) grows the limit the same way, so the first wave is not the only one in flight.
 /// With no delay a handshake is CPU work (here or on the server), more of them at once only queue, and the limit
-/// stays at `floor`, 8 per core: the fixed pacing fleet used before, measured best with no delay on a busy
+/// falls to `floor`, 8 per core: the fixed pacing fleet used before, measured best with no delay on a busy
 /// 2-core machine (docs/benchmarks/pacing.md). Over long round trips it grows until handshakes start queueing.
 public struct PacingController: Sendable, Equatable {
     public struct Sample: Sendable, Equatable {
@@ -60,17 +60,20 @@ public struct PacingController: Sendable, Equatable {
     public private(set) var peak: Int
     private var sinceDecrease = Int.max
 
-    public init(floor: Int, ceiling: Int, minimum: Int = 2) {
+    /// `start`: the limit before any measurement (default `floor`).
+    public init(floor: Int, ceiling: Int, minimum: Int = 2, start: Int? = nil) {
         self.minimum = max(1, minimum)
         self.floor = max(self.minimum, floor)
         self.ceiling = max(self.floor, ceiling)
-        self.limit = self.floor
-        self.peak = self.floor
+        self.limit = min(self.ceiling, max(self.floor, start ?? floor))
+        self.peak = self.limit
     }
 
-    /// 8 handshakes per core to start with (and at least), at most `ceiling`.
+    /// At least 8 handshakes per core, at most `ceiling`; 32 per core to start with: with no delay the first
+    /// handshakes finish within a fraction of a second and queueing brings the limit down to 8 per core, while
+    /// over a long round trip the first wave is what the first seconds of a run can do.
     public init(cores: Int, ceiling: Int = 1024) {
-        self.init(floor: 8 * max(1, cores), ceiling: ceiling)
+        self.init(floor: 8 * max(1, cores), ceiling: ceiling, start: 32 * max(1, cores))
     }
 
     public func verdict(_ s: Sample, baseline: Double) -> Verdict {

@@ -12,15 +12,19 @@ struct PacingTests {
     /// The same handshake, 2.5x slower than the quickest: it queued (for cores here or at the servers).
     static let queued = Sample(wall: 2.5, cpu: 0.005, runQueue: 0.3)
 
-    @Test func startsAtEightPerCore() {
-        let c = PacingController(cores: 2)
-        #expect(c.limit == 16)
+    @Test func startsAtThirtyTwoPerCoreAndFallsToEight() {
+        var c = PacingController(cores: 2)
+        #expect(c.limit == 64)
         #expect(c.floor == 16)
         #expect(c.baseline == nil)
+        // No delay, the servers on this machine: after the first, every handshake queues behind the others.
+        c.record(Sample(wall: 0.03, cpu: 0.005, runQueue: 0))
+        for _ in 0..<60 { c.record(Sample(wall: 0.12, cpu: 0.005, runQueue: 0.04)) }
+        #expect(c.limit == 16)
     }
 
     @Test func verdicts() {
-        let c = PacingController(cores: 2)
+        let c = PacingController(floor: 16, ceiling: 1024)
         #expect(c.verdict(Self.latencyBound, baseline: 1.0) == .latencyBound)
         #expect(c.verdict(Self.queued, baseline: 1.0) == .queueing)
         #expect(c.verdict(Sample(wall: 1.8, cpu: 0.005, runQueue: 0), baseline: 1.0) == .steady)
@@ -30,7 +34,7 @@ struct PacingTests {
     }
 
     @Test func growsWhileHandshakesWaitOnTheNetwork() {
-        var c = PacingController(cores: 2, ceiling: 100)
+        var c = PacingController(floor: 16, ceiling: 100)
         for _ in 0..<16 { c.record(Self.latencyBound) }
         #expect(c.limit == 48)  // one generation of 16 handshakes: x3
         for _ in 0..<100 { c.record(Self.latencyBound) }
@@ -40,7 +44,7 @@ struct PacingTests {
     }
 
     @Test func shrinksBackToTheFloorWhenHandshakesQueue() {
-        var c = PacingController(cores: 2)
+        var c = PacingController(floor: 16, ceiling: 1024)
         for _ in 0..<20 { c.record(Self.latencyBound) }
         #expect(c.limit == 56)
         for _ in 0..<30 { c.record(Self.queued) }
@@ -51,12 +55,12 @@ struct PacingTests {
 
     @Test func noDelayKeepsTheFixedPacing() {
         // CPU-bound handshakes (the servers elsewhere): quick, but no time asleep on the network.
-        var c = PacingController(cores: 2)
+        var c = PacingController(floor: 16, ceiling: 1024)
         for _ in 0..<500 { c.record(Sample(wall: 0.012, cpu: 0.008, runQueue: 0.002)) }
         #expect(c.limit == 16)
         #expect(c.peak == 16)
         // The servers on this machine: the first handshake is quick, the next ones queue behind each other.
-        var local = PacingController(cores: 2)
+        var local = PacingController(floor: 16, ceiling: 1024)
         local.record(Sample(wall: 0.03, cpu: 0.005, runQueue: 0))
         for _ in 0..<50 { local.record(Sample(wall: 0.12, cpu: 0.005, runQueue: 0.04)) }
         #expect(local.limit == 16)
@@ -64,7 +68,7 @@ struct PacingTests {
     }
 
     @Test func lateFirstBytesGrowTheLimitOnlyBeforeAnyHandshakeFinished() {
-        var c = PacingController(cores: 2)
+        var c = PacingController(floor: 16, ceiling: 1024)
         #expect(c.firstByte(after: 0.01) == false)  // a near server: no sign of latency
         #expect(c.limit == 16)
         for _ in 0..<16 { c.firstByte(after: 0.3) }  // 150 ms: connect and banner, two round trips
@@ -75,7 +79,7 @@ struct PacingTests {
     }
 
     @Test func serversDroppingHandshakesShrinkTheLimitOncePerGeneration() {
-        var c = PacingController(cores: 2)
+        var c = PacingController(floor: 16, ceiling: 1024)
         let dropped = Sample(wall: 0.01, cpu: 0.001, runQueue: 0, overloaded: true)
         c.record(dropped)
         #expect(c.limit == 12)
