@@ -138,6 +138,7 @@ def plot(g, path):
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        import matplotlib.ticker
     except ImportError:
         return False
     sizes = sorted({n for n, _, _ in g})
@@ -151,6 +152,9 @@ def plot(g, path):
         ax.set_xlabel("round trip, ms")
         ax.set_ylabel("wall time, s (log scale)")
         ax.set_yscale("log")
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
         ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.suptitle("true on every host, behind a round-trip delay (lower is better)")
