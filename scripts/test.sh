@@ -15,6 +15,7 @@ scripts/lab/lab.sh ipv6-up
 scripts/lab/lab.sh registry-auth-up # a registry that requires a login (registry: tests)
 scripts/lab/lab.sh light-up 20
 scripts/lab/lab.sh bastion-up
+scripts/lab/lab.sh wan-up 100 20 # light hosts 1..20 behind a 100 ms round trip (WANTests)
 swift test --skip-build
 scripts/ci/release-check.sh
 if [[ -x Tests/playbooks/run.sh ]]; then

@@ -9,16 +9,8 @@ extension SSHConnection {
         var rsaTried: [String] = []
         var missing: [String] = []
 
-        // Asking for the list of methods also tells whether "none" already got us in.
-        while libssh2_userauth_list(session, user, UInt32(user.utf8.count)) == nil {
-            if libssh2_userauth_authenticated(session) == 1 { return }
-            let code = libssh2_session_last_errno(session)
-            if code != LibSSH2.eagain { break }
-            if try !waitSocket(until: deadline) {
-                throw SSHError(.connectTimeout, host: target.name, "authentication did not finish within \(options.connectTimeout)")
-            }
-        }
-
+        // Keys first, without asking for the list of methods: that question ("none") costs a round trip on every
+        // connection. It is asked only when no key got in (a server that lets "none" in).
         if let socketPath = options.agentSocket, !socketPath.isEmpty,
            try authenticateWithAgent(socketPath: socketPath, deadline: deadline, tried: &tried, rsaTried: &rsaTried) {
             return
@@ -43,6 +35,7 @@ extension SSHConnection {
             if isRSA { rsaTried.append(path) } else { tried.append(path) }
         }
 
+        if try noneAccepted(user: user, deadline: deadline) { return }
         if !rsaTried.isEmpty && tried.isEmpty {
             throw SSHError(.rsaUnsupported, host: target.name,
                            "the server refused the RSA key (\(rsaTried.joined(separator: ", "))) for user \(user). fleet uses libssh2 1.10, which signs RSA keys only with ssh-rsa (SHA-1); OpenSSH 8.8 and later refuse that algorithm. RSA-SHA2 signatures need libssh2 1.11.",
@@ -55,6 +48,18 @@ extension SSHConnection {
         throw SSHError(.authentication, host: target.name,
                        "authentication as \(user) failed (\(what.joined(separator: "; ")))",
                        hint: "Check that the public key is in ~\(user)/.ssh/authorized_keys on the host, that ssh.user is right, and that ssh.identity_files lists the private key (ed25519 or ECDSA). OpenSSH user certificates are not sent (libssh2 1.10): the plain public key must be authorised.")
+    }
+
+    /// Asks for the list of methods, which tells whether "none" gets us in.
+    private func noneAccepted(user: String, deadline: Deadline) throws -> Bool {
+        while libssh2_userauth_list(session, user, UInt32(user.utf8.count)) == nil {
+            if libssh2_userauth_authenticated(session) == 1 { return true }
+            if libssh2_session_last_errno(session) != LibSSH2.eagain { return false }
+            if try !waitSocket(until: deadline) {
+                throw SSHError(.connectTimeout, host: target.name, "authentication did not finish within \(options.connectTimeout)")
+            }
+        }
+        return libssh2_userauth_authenticated(session) == 1
     }
 
     /// Tries every non-RSA key the agent holds. Returns true when one was accepted.

@@ -20,6 +20,8 @@ public actor SSHConnection {
     private var closed = false
     /// The tunnel this session runs over, when the host is reached through jump hosts.
     private var tunnel: JumpLease?
+    /// Told once, when the server's first bytes arrive during the handshake (the pacer's early latency signal).
+    var onFirstByte: (@Sendable () -> Void)?
 
     /// Creates the session's wake-up descriptor and its thread; either failing (the open-file or thread limit
     /// reached) is this host's error, never a trap or a hang.
@@ -55,13 +57,7 @@ public actor SSHConnection {
                                gate: AsyncSemaphore? = nil, jumps: JumpHosts? = nil) async throws -> SSHConnection {
         let connection = try SSHConnection(target: target, options: options)
         do {
-            if !target.via.isEmpty {
-                guard let jumps else {
-                    throw SSHError(.connect, host: target.name, "\(target.address) is reached through jump hosts, and no jump pool was given")
-                }
-                let (fd, lease) = try await jumps.tunnel(to: target, options: options)
-                await connection.adopt(socket: fd, lease: lease)
-            }
+            try await connection.tunnel(through: jumps)
             if let gate {
                 try await gate.withPermit { try await connection.open() }
             } else {
@@ -72,6 +68,16 @@ public actor SSHConnection {
             throw error
         }
         return connection
+    }
+
+    /// For a host reached through jump hosts: its tunnel, whose local end becomes this session's socket.
+    func tunnel(through jumps: JumpHosts?) async throws {
+        guard !target.via.isEmpty else { return }
+        guard let jumps else {
+            throw SSHError(.connect, host: target.name, "\(target.address) is reached through jump hosts, and no jump pool was given")
+        }
+        let (fd, lease) = try await jumps.tunnel(to: target, options: options)
+        adopt(socket: fd, lease: lease)
     }
 
     /// The local end of a tunnel through jump hosts, used as this session's socket.
@@ -92,7 +98,7 @@ public actor SSHConnection {
         }
     }
 
-    private func open() async throws {
+    func open() async throws {
         try await cancellable {
             let deadline = Deadline.after(options.connectTimeout)
             if socketFD < 0 {
@@ -125,6 +131,8 @@ public actor SSHConnection {
                                    "\(target.address) port \(target.port) accepted the connection but did not complete the SSH handshake within \(options.connectTimeout)",
                                    hint: "Is an SSH server listening on that port, and is it overloaded? Raise ssh.connect_timeout or lower ssh.parallel.")
                 }
+                onFirstByte?()
+                onFirstByte = nil
                 continue
             }
             let error = LibSSH2.lastError(session)

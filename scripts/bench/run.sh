@@ -3,6 +3,7 @@
 #   scripts/bench/run.sh --hosts 10,50,100,250,500 --repeat 3
 #   scripts/bench/run.sh --build-fleet ...   (first: swift build -c release --scratch-path .build-bench)
 #   scripts/bench/run.sh --down              (stop the light sshds)
+#   scripts/bench/run.sh --wan --hosts 50,200,500 --rtt 0,50,150   (behind a delay proxy; wan.py)
 #   scripts/bench/run.sh --rollout --hosts 100 --repeat 3   (fleet's own overhead in a no-op rollout; rollout.py)
 #   scripts/bench/run.sh --scale --hosts 2000   (exec, plan --probe, status, deploy from a 1,024 soft limit; scale.py)
 #   scripts/bench/run.sh --rollout --hosts 600 --repeat 1 --nofile 1024 --keep-hosts
@@ -29,6 +30,8 @@ for a in "$@"; do
         script="rollout.py"
     elif [[ "${a}" == "--scale" ]]; then
         script="scale.py"
+    elif [[ "${a}" == "--wan" ]]; then
+        script="wan.py"
     elif [[ "${a}" == "--build-fleet" ]]; then
         echo "building fleet (release, scratch path .build-bench) ..." >&2
         (cd "${repo}" && swift build -c release --scratch-path .build-bench)

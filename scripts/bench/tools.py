@@ -29,6 +29,8 @@ class Tool:
         self.known_hosts = self.base / "client" / "known_hosts"
         self.work = self.base / "inv"
         self.work.mkdir(parents=True, exist_ok=True)
+        # the WAN benchmark (wan.py) points every tool at a delay proxy's port and its known_hosts
+        self.port = 22
 
     def available(self):
         return True, ""
@@ -66,8 +68,8 @@ class Fleet(Tool):
         return True, ""
 
     def inventory(self, n):
-        path = self.work / f"fleet-{n}.yml"
-        lines = ["app: bench", "image: bench.invalid/none", "ssh:", f"  user: {USER}", "  port: 22",
+        path = self.work / f"fleet-{n}-{self.port}.yml"
+        lines = ["app: bench", "image: bench.invalid/none", "ssh:", f"  user: {USER}", f"  port: {self.port}",
                  f"  identity_files: [{self.key}]", f"  known_hosts: {self.known_hosts}",
                  "  host_key_policy: strict", "hosts:"]
         lines += [f"  h{i + 1:03d}: {a}" for i, a in enumerate(self.hosts[:n])]
@@ -120,8 +122,8 @@ class Pssh(Tool):
         return (shutil.which("parallel-ssh") is not None, "apt-get install -y pssh")
 
     def argv(self, n, command):
-        hosts = self.work / f"pssh-{n}.txt"
-        hosts.write_text("".join(f"{USER}@{a}\n" for a in self.hosts[:n]))
+        hosts = self.work / f"pssh-{n}-{self.port}.txt"
+        hosts.write_text("".join(f"{USER}@{a}:{self.port}\n" for a in self.hosts[:n]))
         argv = ["parallel-ssh", "-h", str(hosts), "-p", str(n), "-t", "600"]
         opts = _ssh_opts(self) + ([f"KexAlgorithms={self.kex}"] if self.kex else [])
         for o in opts:
@@ -158,10 +160,10 @@ class Ansible(Tool):
         return env
 
     def argv(self, n, command):
-        inv = self.work / f"ansible-{n}.ini"
+        inv = self.work / f"ansible-{n}-{self.port}.ini"
         common = " ".join(f"-o {o}" for o in _ssh_opts(self)[1:] if not o.startswith("ControlMaster"))
         text = "[bench]\n" + "".join(f"{a}\n" for a in self.hosts[:n])
-        text += (f"[bench:vars]\nansible_user={USER}\n"
+        text += (f"[bench:vars]\nansible_user={USER}\nansible_port={self.port}\n"
                  f"ansible_ssh_private_key_file={self.key}\n"
                  f"ansible_ssh_common_args={common}\n")
         inv.write_text(text)
@@ -179,8 +181,8 @@ class Pyinfra(Tool):
         return (shutil.which("pyinfra") is not None, "pip install pyinfra")
 
     def argv(self, n, command):
-        inv = self.work / f"pyinfra_{n}.py"
-        data = {"ssh_user": USER, "ssh_key": str(self.key),
+        inv = self.work / f"pyinfra_{n}_{self.port}.py"
+        data = {"ssh_user": USER, "ssh_key": str(self.key), "ssh_port": self.port,
                 "ssh_known_hosts_file": str(self.known_hosts),
                 "ssh_strict_host_key_checking": "yes", "ssh_allow_agent": False,
                 "ssh_look_for_keys": False}

@@ -14,6 +14,8 @@ LAB_SCRIPTS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$LAB_SCRIPTS/lib/inventory.sh"
 # shellcheck source=lib/light.sh
 . "$LAB_SCRIPTS/lib/light.sh"
+# shellcheck source=lib/wan.sh
+. "$LAB_SCRIPTS/lib/wan.sh"
 # shellcheck source=lib/registry.sh
 . "$LAB_SCRIPTS/lib/registry.sh"
 # shellcheck source=lib/docker.sh
@@ -55,6 +57,8 @@ usage: lab.sh up [--hosts N] [--servers]   start N lab hosts web1..webN (default
        lab.sh bastion-up | bastion-down       a bastion (10.77.0.250) in front of private hosts priv1, priv2
                                            (10.78.0.11, .12) the controller cannot route to, and a light
                                            bastion on 127.0.9.1; bastion-up keeps what already runs
+       lab.sh wan-up RTT_MS N | wan-down   light hosts 1..N behind a RTT_MS round trip (a delay proxy
+                                           on port 2222 of each light host's address)
 State lives in ${FLEET_LAB_DIR:-/tmp/fleet-lab}.
 TXT
 }
@@ -151,6 +155,7 @@ lab_status() {
     echo "auth registry https://$LAB_REGISTRY_AUTH pid $pid (login: $(registry_auth_dir)/username, password)"
   fi
   light_status
+  wan_status
 }
 
 main() {
@@ -160,7 +165,7 @@ main() {
   case $cmd in
     -h | --help | help) usage ;;
     up) need_root; lab_up "$@" ;;
-    down) need_root; light_down; lab_down_hosts; log "down" ;;
+    down) need_root; wan_down; light_down; lab_down_hosts; log "down" ;;
     status) lab_status ;;
     stop-sshd)
       need_root
@@ -185,10 +190,12 @@ main() {
     ipv6-up) need_root; ipv6_up ;;
     images) need_root; images_push; log "images pushed: ${IMAGE_VERSIONS[*]} (recipe $IMAGE_RECIPE)" ;;
     light-up) need_root; light_up "${1:-}" ;;
-    light-down) need_root; light_down; log "light hosts down" ;;
+    light-down) need_root; wan_down; light_down; log "light hosts down" ;;
     registry-auth-up) need_root; registry_auth_up ;;
     bastion-up) need_root; bastion_up ;;
     bastion-down) need_root; bastion_down; log "bastion down" ;;
+    wan-up) need_root; wan_up "${1:-}" "${2:-}" ;;
+    wan-down) need_root; wan_down; log "wan proxy down" ;;
     *) usage >&2; die "unknown command '$cmd'" ;;
   esac
 }

@@ -17,30 +17,27 @@ extension SSHConnection: HostSession {
     public nonisolated var hostName: String { target.name }
 }
 
-/// The real transport: libssh2 sessions, with handshakes paced through a semaphore.
+/// The real transport: libssh2 sessions, with handshakes paced by what limits them (`HandshakePacer`).
 public struct SSHTransport: Transport {
-    /// How many handshakes may be in progress at once. Each costs the server a process and some CPU; letting
-    /// hundreds start together makes every one of them slow (and time out), pacing keeps them quick.
-    public let handshakes: AsyncSemaphore
+    /// Each handshake costs this machine CPU and the server a process; letting hundreds start together on a busy
+    /// machine makes every one slow, while over a long round trip many must be in flight to keep the CPU busy.
+    /// The pacer starts at 8 per core (the best fixed count with no delay, docs/benchmarks/pacing.md) and grows
+    /// while handshakes wait on the network rather than on a core (docs/benchmarks/wan.md).
+    public let pacer: HandshakePacer
     public let agentSocket: String?
     /// The run's jump sessions, shared by every host reached through the same jump hosts.
     public let jumps: JumpHosts
 
-    public init(handshakeConcurrency: Int = SSHTransport.defaultHandshakeConcurrency, agentSocket: String?,
-                jumps: JumpHosts = JumpHosts()) {
-        self.handshakes = AsyncSemaphore(permits: handshakeConcurrency)
+    public init(pacer: HandshakePacer = HandshakePacer(), agentSocket: String?, jumps: JumpHosts = JumpHosts()) {
+        self.pacer = pacer
         self.agentSocket = agentSocket
         self.jumps = jumps
     }
 
-    /// 8 per core: the benchmark (docs/benchmarks.md) showed 16 connections in progress beating 100 by 3x on a
-    /// 2-core machine, where many simultaneous sshd handshakes cost the servers four times the CPU each.
-    public static let defaultHandshakeConcurrency = 8 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-
     public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
         let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via)
         let options = Self.options(for: host, settings: settings, agentSocket: agentSocket)
-        return try await SSHConnection.connect(to: target, options: options, gate: handshakes, jumps: jumps)
+        return try await SSHConnection.connect(to: target, options: options, pacer: pacer, jumps: jumps)
     }
 
     /// The inventory's SSH settings, with what `ssh.config` set for this host (`HostEntry.ssh`) in their place;
