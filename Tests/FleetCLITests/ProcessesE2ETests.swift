@@ -16,7 +16,7 @@ extension DeployE2ETests {
         hosts: {tags: [worker]}
         check: {running_for: 3s}
         stop_timeout: 30s
-        options: {memory: 256m, labels: {role: job}}
+        options: {memory: 256m, labels: {role: job}, volumes: ["demo-jobs:/data"]}
     """
 
     /// The e2e inventory with the worker process; web1 and web2 tagged `worker`.
@@ -70,6 +70,9 @@ extension DeployE2ETests {
         let repeated = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         #expect(repeated.hosts.allSatisfy { $0.outcome == .skipped }, "\(repeated.hosts)")
         #expect(docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")
+        // A file in the worker's named volume, checked again after the deploys below replaced its container.
+        let marker = "kept-\(UInt32.random(in: 0...UInt32.max))"
+        for host in 1...2 { _ = docker(host, "exec -u 0 demo-job-a sh -c 'echo \(marker) > /data/marker'") }
 
         // status: a line per process; logs and exec --container pick the worker's container with --process.
         let status = Captured()
@@ -110,6 +113,7 @@ extension DeployE2ETests {
             #expect(docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-b") == "0")
         }
         #expect(workers(3).isEmpty && workers(4).isEmpty)
+        for host in 1...2 { #expect(docker(host, "exec demo-job-a cat /data/marker") == marker, "web\(host): the volume's file") }
 
         // A worker whose check fails (its command exits at once): the first batch fails with exit 23 and
         // every process of those hosts stays on v1; the rollout halts before the second batch.
