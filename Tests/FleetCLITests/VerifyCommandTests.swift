@@ -5,6 +5,17 @@ import Testing
 
 @Suite("fleet verify on the lab")
 struct VerifyCommandTests {
+    /// Hosts that run only workers (`processes:`) have no nginx route: verify names them and leaves them alone
+    /// (here they are unreachable addresses, so contacting them would fail).
+    @Test func hostsWithoutTheWebProcessAreNotVerified() async throws {
+        let path = try writeInventory(labInventory(hosts: "  jobs1: {address: 127.0.0.1, port: 1, tags: [jobs]}\n  jobs2: {address: 127.0.0.1, port: 2, tags: [jobs]}")
+            + "\nprocesses:\n  job: {cmd: [/bin/worker]}\n")
+        let captured = Captured()
+        let code = try await Verify.parse(["--inventory", path]).run(context: captured.context())
+        #expect(code == 0, "\(captured.out)\(captured.err)")
+        #expect(captured.err.contains("not verified (no web process runs there): jobs1, jobs2"), "\(captured.err)")
+    }
+
     @Test func deployedHostPassesAndMissingEndpointsFail() async throws {
         let lab = try LabApp(app: "cmds-verify", hosts: [("web1", "10.77.0.11"), ("web2", "10.77.0.12")],
                              nginxPort: 18183, ports: (19185, 19186))

@@ -25,10 +25,17 @@ public struct Verify: ContextCommand {
 
     public func perform(context: CommandContext) async throws -> Int32 {
         let targets = try inventory.targets(selection, context)
-        let (inventory, hosts) = (targets.inventory, targets.hosts)
+        let inventory = targets.inventory
         guard !inventory.verify.isEmpty else {
             throw InventoryError(file: inventory.file, message: "'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the health path alone")
         }
+        // Hosts that run only workers (`processes:`) have no nginx route to check.
+        let hosts = targets.hosts.filter { host in inventory.processes(on: host).contains(where: \.isWeb) }
+        let workersOnly = targets.hosts.filter { !hosts.contains($0) }.map(\.name)
+        if !workersOnly.isEmpty {
+            context.err("not verified (no web process runs there): \(workersOnly.joined(separator: ", "))\n")
+        }
+        guard !hosts.isEmpty else { return 0 }
         let results = await Verifier.verify(inventory: inventory, hosts: hosts, sessions: try context.sessions(inventory))
         if json {
             for result in results { context.out(jsonLine(result) + "\n") }
