@@ -71,6 +71,21 @@ struct ConnectionTests {
         #expect(try String(contentsOfFile: path, encoding: .utf8) == before)
     }
 
+    /// known_hosts that trusts only a certificate authority for the host: libssh2 1.10 cannot check host
+    /// certificates, so the key is unknown, and the error says why (the @cert-authority line and what to add).
+    @Test func aCertificateAuthorityAloneIsNamedAsUnsupported() async throws {
+        let host = try Lab.host(1)
+        let path = Lab.temp("known_hosts_ca_\(UInt32.random(in: 0...UInt32.max))")
+        try shell("grep '^\(host.address) ' '\(Lab.knownHosts)' | sed 's/^[^ ]* /@cert-authority 10.77.0.* /' > '\(path)'")
+        do {
+            _ = try await SSHConnection.connect(to: host, options: Lab.options(knownHosts: path, policy: .strict))
+            Issue.record("connected with only a @cert-authority line")
+        } catch let error as SSHError {
+            #expect(error.kind == .hostKeyUnknown, "\(error)")
+            #expect(error.description.contains("@cert-authority, line 1") && error.description.contains("libssh2 1.10"), "\(error)")
+        }
+    }
+
     /// known_hosts that cannot be read is an error, never an empty file (accept-new would then record a key).
     @Test func anUnreadableKnownHostsIsAnErrorNotAnEmptyFile() async throws {
         let folder = Lab.temp("known_hosts_folder_\(UInt32.random(in: 0...UInt32.max))")
