@@ -117,7 +117,7 @@ bastion_servers_down() {
     d="$(bastion_priv_dir "$i")/nginx"
     kill_pidfile "$d/nginx.pid" "$d/nginx.conf" 30
     for f in "$(bastion_docker_pidfile "$i")" "$LAB_RUN/launch-priv$i.pid"; do
-      [[ -e $f ]] && kill_pidfile "$f" dockerd 150
+      if [[ -e $f ]]; then kill_pidfile "$f" dockerd 150; fi
     done
     # The data roots stay (docker may leave mounts there): `down` unmounts and removes all of $LAB_DATA.
   done
