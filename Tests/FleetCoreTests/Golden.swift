@@ -30,7 +30,8 @@ enum Golden {
 
     /// A plan's JSON, cut along the plan's own seams so that no file grows with the hosts: the plan without its
     /// pre-flight hosts (`NAME.json`), then each host's pre-flight steps (`NAME-preflight-HOST.json`; the first
-    /// host's stage and the others' alike), every part as `fleet plan --json` renders it.
+    /// host's stage and the others' alike), and the steps after the stages (`NAME-end.json`: `onFailure`, run
+    /// when the rollout halts, and `finally`, run always), every part as `fleet plan --json` renders it.
     static func checkPlanJSON(_ plan: Plan, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         var rest = plan
         var preflight: [HostSteps] = []
@@ -38,9 +39,18 @@ enum Golden {
             preflight += plan.stages[index].hosts
             rest.stages[index].hosts = []
         }
+        let end = EndSteps(onFailure: plan.onFailure, finally: plan.finally)
+        (rest.onFailure, rest.finally) = ([], [])
         try check(PlanRenderer.json(rest), name + ".json", sourceLocation: sourceLocation)
+        try check(PlanRenderer.json(end), name + "-end.json", sourceLocation: sourceLocation)
         for hostSteps in preflight {
             try check(PlanRenderer.json(hostSteps), "\(name)-preflight-\(hostSteps.host).json", sourceLocation: sourceLocation)
         }
     }
+}
+
+/// The plan's steps after its stages, as one golden file.
+struct EndSteps: Encodable {
+    var onFailure: [HostSteps]
+    var finally: [HostSteps]
 }
