@@ -30,8 +30,10 @@ public struct Verify: ContextCommand {
             throw InventoryError(file: inventory.file, message: "'verify' is an empty list; list endpoints like [/health, /metrics] or remove the key for the health path alone")
         }
         // Hosts that run only workers (`processes:`) have no nginx route to check.
-        let hosts = targets.hosts.filter { host in inventory.processes(on: host).contains(where: \.isWeb) }
-        let workersOnly = targets.hosts.filter { !hosts.contains($0) }.map(\.name)
+        var hosts: [HostEntry] = [], workersOnly: [String] = []
+        for host in targets.hosts {
+            if inventory.processes(on: host).contains(where: \.isWeb) { hosts.append(host) } else { workersOnly.append(host.name) }
+        }
         if !workersOnly.isEmpty {
             context.err("not verified (no web process runs there): \(workersOnly.joined(separator: ", "))\n")
         }
