@@ -50,19 +50,14 @@ public actor SSHConnection {
         if let tunnel { Task { await tunnel.release() } }
     }
 
-    /// Connects, checks the host key against known_hosts, and authenticates.
-    /// `gate` paces handshakes so a burst of hosts neither starves this machine nor trips servers' limits.
+    /// Connects, checks the host key against known_hosts, and authenticates, unpaced (one host, or jump
+    /// sessions; many hosts go through the paced `connect(to:options:pacer:jumps:)`).
     /// A target with jump hosts (`target.via`) is reached through a tunnel of `jumps`' sessions.
-    public static func connect(to target: SSHTarget, options: SSHOptions,
-                               gate: AsyncSemaphore? = nil, jumps: JumpHosts? = nil) async throws -> SSHConnection {
+    public static func connect(to target: SSHTarget, options: SSHOptions, jumps: JumpHosts? = nil) async throws -> SSHConnection {
         let connection = try SSHConnection(target: target, options: options)
         do {
             try await connection.tunnel(through: jumps)
-            if let gate {
-                try await gate.withPermit { try await connection.open() }
-            } else {
-                try await connection.open()
-            }
+            try await connection.open()
         } catch {
             await connection.close()
             throw error
