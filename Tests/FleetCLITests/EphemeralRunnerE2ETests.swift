@@ -22,9 +22,13 @@ extension DeployE2ETests {
         #expect(history.err.contains("reading the hosts' own records"), "\(history.err)")
         let rows = history.out.split(separator: "\n").map(String.init)
         #expect(rows.first?.hasPrefix("HOST") == true && rows.count == E2E.hostCount + 1, "\(history.out)")
-        // The last run each host saw put it on v1 (a deploy, or an earlier test's rollback to v1 that this
-        // deploy then left alone).
-        #expect(rows.dropFirst().allSatisfy { $0.contains(" v1 ") && ($0.contains("deploy v1") || $0.contains("rollback v1")) }, "\(history.out)")
+        // Every host is on v1, and the last run it recorded is one that left it there: this deploy, an earlier
+        // test's rollback to v1 that this deploy then left alone, or an earlier test's failed deploy (a host
+        // that failed stays on its release, and this deploy found it already on v1).
+        let onV1 = rows.dropFirst().map { $0.split(separator: " ", omittingEmptySubsequences: true).map(String.init) }
+        #expect(onV1.allSatisfy { $0.count >= 7 && $0[1] == "v1" }, "\(history.out)")
+        #expect(onV1.allSatisfy { $0.last == "failed" || ["deploy", "rollback"].contains($0[3]) && $0[4] == "v1" },
+                "\(history.out)")
 
         // Every host is on v1: nothing to retry for v1; all of them for v2 (dry run: the plan targets them all).
         let same = Captured()
