@@ -15,7 +15,7 @@ enum Rollouts {
     static func buildPlan(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
                           scripts: PlaybookOptions, rollout: RolloutOptions, command: FleetCore.PlanCommand, version: String?,
                           rollbackTo: String?, probe: Bool, onlyHosts: [String]? = nil) async throws -> BuiltPlan {
-        let inventory = try options.load(context)
+        let inventory = try options.load(context, secrets: command == .deploy)
         var hosts = try selection.select(from: inventory)
         if let onlyHosts { hosts = hosts.filter { onlyHosts.contains($0.name) } }
         let playbooks = try scripts.load(inventory, context)

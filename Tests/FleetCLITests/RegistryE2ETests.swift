@@ -109,6 +109,15 @@ struct RegistryE2ETests {
             let (again, second) = try await deploy(inventory, ["v2"], password: password, user: user)
             #expect(again == 0, "\(second.err)")
 
+            // A shell that holds no secrets (a laptop, not CI): status reads the hosts; a deploy is refused naming
+            // the variables, exit 2, nothing contacted.
+            let bare = Captured()
+            #expect(try await Status.parse(["--inventory", inventory]).run(context: bare.context(environment: LabApp.environment)) == 0, "\(bare.err)")
+            #expect(bare.out.contains("v2"), "\(bare.out)")
+            let noSecrets = Captured()
+            #expect(try await Deploy.parse(["--inventory", inventory, "v3"]).run(context: noSecrets.context(environment: LabApp.environment)) == 2)
+            #expect(noSecrets.err.contains("'SHOP_SECRET' is listed in env.secret but is not set in fleet's environment"), "\(noSecrets.err)")
+
             // Neither the password nor the secret in any output, plan, report, history, or the hosts' folders and logs.
             let planOut = Captured()
             var environment = LabApp.environment

@@ -11,11 +11,13 @@ public struct InventoryOptions: ParsableArguments, Sendable {
 
     public init() {}
 
-    /// Loads and validates the inventory; errors name the file, line and column.
-    func load(_ context: CommandContext) throws -> Inventory {
+    /// Loads and validates the inventory; errors name the file, line and column. With `secrets` (a deploy and its
+    /// plan), every secret variable must be set; without, the ones set are read (to be masked) and the others
+    /// listed in `unsetSecrets`, so `fleet status` works in a shell that holds no secrets.
+    func load(_ context: CommandContext, secrets: Bool = false) throws -> Inventory {
         let path = try InventoryLoader.resolvePath(env: env, inventory: inventory, cwd: context.currentDirectory,
                                                    environment: context.environment)
-        return try InventoryLoader.load(path: path, context: .current(environment: context.environment))
+        return try InventoryLoader.load(path: path, context: .current(environment: context.environment, requireSecrets: secrets))
     }
 }
 

@@ -4,7 +4,8 @@ import Yams
 /// CI hands over), merged with `env_file` into the one env file each host gets. A key set in more than one place
 /// takes the value of the last of: `env_file`, `env.clear`, `env.secret` (CI's secret overrides a local file).
 enum EnvSettingsParser {
-    static func parse(_ top: YAMLSection, envFile: EnvFile?, variables: [String: String]) throws -> EnvFile? {
+    static func parse(_ top: YAMLSection, envFile: EnvFile?, variables: [String: String], require: Bool = true,
+                      unset: inout [String]) throws -> EnvFile? {
         guard let section = try top.section("env", allowed: ["clear", "secret"]) else { return envFile }
         var values: [(key: String, value: String)] = []
         var origin: [String: String] = [:]
@@ -37,6 +38,7 @@ enum EnvSettingsParser {
                 throw section.error(node, "'\(key)' is in both env.clear and env.secret; keep it in one (secret if it is one)")
             }
             guard let value = variables[key] else {
+                if !require { unset.append(key); continue }
                 throw section.error(node, "'\(key)' is listed in env.secret but is not set in fleet's environment; export it before running fleet (in CI, pass the secret as an environment variable)")
             }
             try checkValue(value, key: key, node, section, shown: false)

@@ -37,6 +37,9 @@ public struct Inventory: Sendable, Equatable {
     /// `processes:` in file order; without it, one `web` process on every host (`processesDeclared` false).
     public var processes: [AppProcess] = []
     public var processesDeclared = false
+    /// Secret variables that were not set when the inventory was read by a command that sends none (never for a
+    /// deploy, whose loader requires them): a deploy plan refuses an inventory that lists any.
+    public var unsetSecrets: [String] = []
 }
 
 public struct SSHSettings: Sendable, Equatable {

@@ -9,19 +9,25 @@ public struct LoaderContext: Sendable, Equatable {
     public var user: String
     /// fleet's own environment, where `env.secret` values are read (what CI hands over).
     public var variables: [String: String]
+    /// Whether a secret variable (`env.secret`, `registry.password`, `registry.username: {env:}`) that is not set is
+    /// an error. Only a deploy sends secrets; status, logs, exec, lock, history, verify and rollback read the ones
+    /// that are set (to mask them) and list the others in `Inventory.unsetSecrets`.
+    public var requireSecrets: Bool
 
-    public init(home: String, user: String, variables: [String: String] = [:]) {
+    public init(home: String, user: String, variables: [String: String] = [:], requireSecrets: Bool = true) {
         self.home = home
         self.user = user
         self.variables = variables
+        self.requireSecrets = requireSecrets
     }
 
     /// From `HOME` and `USER` (or `LOGNAME`), falling back to the process's own account.
-    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> LoaderContext {
+    public static func current(environment: [String: String] = ProcessInfo.processInfo.environment,
+                               requireSecrets: Bool = true) -> LoaderContext {
         let home = environment["HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSHomeDirectory()
         let user = environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
             ?? environment["LOGNAME"].flatMap { $0.isEmpty ? nil : $0 } ?? NSUserName()
-        return LoaderContext(home: home, user: user, variables: environment)
+        return LoaderContext(home: home, user: user, variables: environment, requireSecrets: requireSecrets)
     }
 }
 

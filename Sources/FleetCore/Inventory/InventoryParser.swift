@@ -51,9 +51,11 @@ struct InventoryParser {
         guard !hostPart.isEmpty, !hostPart.contains("/") else {
             throw top.error(nginxSection?.value("url"), "'nginx.url' must be http(s)://HOST[:PORT] without a path, like http://127.0.0.1:80")
         }
+        var unset: [String] = []
         var inventory = Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
-            envFile: try EnvSettingsParser.parse(top, envFile: try parseEnvFile(top), variables: context.variables), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
+            envFile: try EnvSettingsParser.parse(top, envFile: try parseEnvFile(top), variables: context.variables,
+                                                 require: context.requireSecrets, unset: &unset), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
             paths: paths, nginx: nginx, container: try parseContainer(top),
             drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0, maximum: 3600),
             keepReleases: try top.int("keep_releases", default: 5, range: 2...1000),
@@ -64,7 +66,9 @@ struct InventoryParser {
             inventory.sshConfig = SSHConfigSummary(file: sshConfig.file, found: sshConfig.context != nil,
                                                    ignored: sshConfig.context?.ignored ?? [])
         }
-        inventory.registry = try RegistryParser.parse(top, image: image, variables: context.variables)
+        inventory.registry = try RegistryParser.parse(top, image: image, variables: context.variables,
+                                                      require: context.requireSecrets, unset: &unset)
+        inventory.unsetSecrets = unset
         if let processes = try ProcessesParser.parse(top, hosts: hosts, container: inventory.container.options) {
             inventory.processes = processes
             inventory.processesDeclared = true

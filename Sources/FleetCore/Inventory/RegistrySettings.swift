@@ -17,7 +17,8 @@ public struct RegistrySettings: Sendable, Equatable {
 }
 
 enum RegistryParser {
-    static func parse(_ top: YAMLSection, image: String, variables: [String: String]) throws -> RegistrySettings? {
+    static func parse(_ top: YAMLSection, image: String, variables: [String: String], require: Bool = true,
+                      unset: inout [String]) throws -> RegistrySettings? {
         guard let s = try top.section("registry", allowed: ["server", "username", "password"]) else { return nil }
         guard let serverNode = s.value("server") else {
             throw s.error(s.keyNode("server") ?? s.node, "missing 'registry.server'; add it, for example: server: \(imageRegistry(image))")
@@ -34,17 +35,17 @@ enum RegistryParser {
         guard let userNode = s.value("username") else {
             throw s.error(s.keyNode("username") ?? s.node, "missing 'registry.username'; add it: username: deploy-bot (or {env: NAME} to read it from fleet's environment)")
         }
-        let user = try value(s, userNode, "username", variables, literal: true)
-        guard isUsername(user.value) else {
+        let user = try value(s, userNode, "username", variables, literal: true, require: require, unset: &unset)
+        guard user.value.isEmpty && !require || isUsername(user.value) else {
             throw s.error(userNode, "'registry.username'\(user.env.map { " (from $\($0))" } ?? "") must be 1 to 128 letters, digits or . _ @ + - (not starting with -)"
                 + (user.env == nil ? ", found '\(YAMLSection.printable(user.value))'" : ""))
         }
         guard let passwordNode = s.value("password") else {
             throw s.error(s.keyNode("password") ?? s.node, "missing 'registry.password'; add it: password: {env: REGISTRY_PASSWORD} (read from fleet's environment; never write it here)")
         }
-        let password = try value(s, passwordNode, "password", variables, literal: false)
+        let password = try value(s, passwordNode, "password", variables, literal: false, require: require, unset: &unset)
         guard let passwordEnv = password.env else { throw s.error(passwordNode, "'registry.password' must be {env: NAME}") }
-        guard !password.value.isEmpty else {
+        guard !password.value.isEmpty || unset.contains(passwordEnv) else {
             throw s.error(passwordNode, "$\(passwordEnv) (registry.password) is empty; set it to the registry password before running fleet")
         }
         guard !password.value.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) else {
@@ -56,7 +57,7 @@ enum RegistryParser {
 
     /// A value written as `{env: NAME}` (read from fleet's environment), or, when `literal`, as a plain string.
     static func value(_ s: YAMLSection, _ node: Node, _ key: String, _ variables: [String: String],
-                      literal: Bool) throws -> (value: String, env: String?) {
+                      literal: Bool, require: Bool, unset: inout [String]) throws -> (value: String, env: String?) {
         let form = "{env: NAME}, the variable of fleet's environment that holds it"
         if case .scalar = node {
             guard literal else {
@@ -73,6 +74,10 @@ enum RegistryParser {
             throw map.error(nameNode, "'\(YAMLSection.printable(name))' is not a variable name; use letters, digits and _ (not starting with a digit)")
         }
         guard let value = variables[name] else {
+            if !require {
+                unset.append(name)
+                return ("", name)
+            }
             throw map.error(nameNode, "'\(name)' (registry.\(key)) is not set in fleet's environment; export it before running fleet (in CI, pass the secret as an environment variable)")
         }
         return (value, name)

@@ -10,6 +10,11 @@ public enum PlanBuilder {
                 throw InputError("version", "deploy needs a version, like: fleet deploy --env \(inv.environment) v1.4.2")
             }
             try validateVersion(v)
+            // Read without its secrets (a command that sends none): a deploy cannot send what it did not read.
+            guard inv.unsetSecrets.isEmpty else {
+                throw InputError(inv.file, "a deploy sends the secrets of env.secret and registry, and \(inv.unsetSecrets.joined(separator: ", ")) "
+                    + "\(inv.unsetSecrets.count == 1 ? "is" : "are") not set in fleet's environment; export \(inv.unsetSecrets.count == 1 ? "it" : "them") before running fleet")
+            }
             target = v
         case .rollback:
             if let to = input.rollbackTo { try validateVersion(to) }
