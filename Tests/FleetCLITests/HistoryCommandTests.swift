@@ -43,6 +43,24 @@ struct HistoryCommandTests {
         #expect(limited.err.contains("1 of 3 runs shown"))
     }
 
+    /// With `processes:`, a column says which processes each run deployed; without, there is none.
+    @Test func runsOfAnAppWithProcessesNameThem() throws {
+        var web = HostReport(host: "web1", outcome: .updated, phase: "deploy")
+        web.processes = ["web", "job"]
+        var worker = HostReport(host: "jobs1", outcome: .updated, phase: "deploy")
+        worker.processes = ["job", "mailer"]
+        let table = HistoryTable.render([report("r2", "deploy", "v2", started: "2026-11-27T10:00:00Z", exit: 0, hosts: [web, worker], inventory: "/x.yml"),
+                                         report("r1", "deploy", "v1", started: "2026-11-27T09:00:00Z", exit: 0,
+                                                hosts: [HostReport(host: "web1", outcome: .updated, phase: "deploy")], inventory: "/x.yml")])
+        let lines = table.split(separator: "\n").map(String.init)
+        #expect(lines[0].contains("VERSION  PROCESSES "), "\(table)")
+        #expect(lines[1].contains(" v2       web,job,mailer "), "\(table)")
+        #expect(lines[2].contains(" web "), "\(table)")
+        let plain = HistoryTable.render([report("r1", "deploy", "v1", started: "2026-11-27T09:00:00Z", exit: 0,
+                                               hosts: [HostReport(host: "web1", outcome: .updated, phase: "deploy")], inventory: "/x.yml")])
+        #expect(!plain.contains("PROCESSES"))
+    }
+
     /// No local history (an ephemeral CI runner): the hosts' own records, one row per host.
     @Test func noRunsHereReadsTheHosts() async throws {
         let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11"))

@@ -83,7 +83,23 @@ enum HistoryTable {
                     duration(run.durationMs), outcome.isEmpty ? "no hosts" : outcome.joined(separator: ", "),
                     String(run.exitCode) + (run.haltReason.map { " (\($0))" } ?? "")]
         }
-        return StatusFormat.table(["STARTED", "RUN ID", "COMMAND", "VERSION", "BY", "TOOK", "HOSTS", "EXIT"], rows)
+        var header = ["STARTED", "RUN ID", "COMMAND", "VERSION", "BY", "TOOK", "HOSTS", "EXIT"]
+        // With `processes:`, which of them each run deployed or rolled back (a column only when a run names any).
+        let processes = runs.map(processNames)
+        guard processes.contains(where: { !$0.isEmpty }) else { return StatusFormat.table(header, rows) }
+        header.insert("PROCESSES", at: 4)
+        return StatusFormat.table(header, zip(rows, processes).map { row, names in
+            var row = row
+            row.insert(names.isEmpty ? "web" : names.joined(separator: ","), at: 4)
+            return row
+        })
+    }
+
+    /// The processes a run's hosts name, in the order first seen.
+    static func processNames(_ run: RunReport) -> [String] {
+        var seen: [String] = []
+        for name in run.hosts.flatMap({ $0.processes ?? [] }) where !seen.contains(name) { seen.append(name) }
+        return seen
     }
 
     static func duration(_ ms: Int) -> String {
