@@ -154,15 +154,15 @@ workers_commit() {
   done
   WORKERS_COMMITTED=1
   worker_list
-  if ((CFG_DECLARED)); then
-    for f in "$CFG_STATE_DIR"/worker-*; do
-      [[ -f $f ]] || continue
-      p=${f##*/worker-}
-      [[ ,$CFG_WORKERS, == *",$p,"* ]] && continue
-      WORKERS_OLD+=("$p $(kv_get "$f" CONTAINER)")
-      rm -f -- "$f"
-    done
-  fi
+  # Also when the inventory no longer declares `processes:` at all (CFG_WORKERS is then empty): every worker
+  # recorded here is one this host should no longer run.
+  for f in "$CFG_STATE_DIR"/worker-*; do
+    [[ -f $f ]] || continue
+    p=${f##*/worker-}
+    [[ ,$CFG_WORKERS, == *",$p,"* ]] && continue
+    WORKERS_OLD+=("$p $(kv_get "$f" CONTAINER)")
+    rm -f -- "$f"
+  done
   for e in "${WORKERS_OLD[@]}"; do
     p=${e%% *}
     [[ -n ${e#* } && $(ctr_state "${e#* }") == running ]] || continue

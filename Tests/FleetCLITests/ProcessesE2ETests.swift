@@ -128,6 +128,18 @@ extension DeployE2ETests {
             #expect(workers(host) == ["demo-job-a v1 running"], "web\(host)")
             #expect(docker(host, "ps --filter label=fleet.app=demo --filter label=fleet.slot --format '{{.Label \"fleet.version\"}}'") == "v1")
         }
+
+        // The inventory without `processes:` (the web process alone), deployed on the version the hosts run (the
+        // web has nothing to do): the workers it no longer names stop (SIGTERM first) and are forgotten.
+        let plain = try E2E.inventory()
+        let (webOnly, webOnlyOut) = try await deploy(plain, ["v1"])
+        #expect(webOnly == 0, "\(webOnlyOut.err)")
+        for host in 1...2 {
+            #expect(workers(host) == ["demo-job-a v1 exited"], "web\(host)")
+            #expect(docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-a") == "0")
+            #expect(!FileManager.default.fileExists(atPath: "\(Lab.dir)/hosts/web\(host)/state/worker-job"))
+        }
+        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
     }
 
     /// An app of workers only (no web process, so no nginx) on web3 and web4, checked by a command run in the new
