@@ -6,9 +6,9 @@ import Testing
 /// by pid) with a self-signed certificate made by `openssl req` for the name `localhost` only. It records each
 /// request's path, Authorization header and body.
 final class TLSReceiver: @unchecked Sendable {
-    let process = Process()
+    private var server: PythonServer!
     let dir: String
-    let port: Int
+    var port: Int { server.port }
     var certificate: String { dir + "/cert.pem" }
 
     static let script = #"""
@@ -49,23 +49,7 @@ final class TLSReceiver: @unchecked Sendable {
                                                 "-nodes", "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
                                                 "-keyout", dir + "/key.pem", "-out", dir + "/cert.pem"])
         guard made.status == 0 else { throw DeliveryError("openssl req failed: \(made.output)") }
-        try Self.script.write(toFile: dir + "/receiver.py", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", dir + "/receiver.py", dir + "/bodies", dir + "/cert.pem", dir + "/key.pem"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DeliveryError("the https receiver did not start")
-        }
-        self.port = port
+        server = try PythonServer(script: Self.script, dir: dir, arguments: [dir + "/bodies", dir + "/cert.pem", dir + "/key.pem"], failure: "the https receiver did not start")
     }
 
     func requests() -> [[String: String]] {
@@ -78,10 +62,7 @@ final class TLSReceiver: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        server.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

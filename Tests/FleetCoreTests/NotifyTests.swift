@@ -5,9 +5,9 @@ import Testing
 /// A webhook receiver on 127.0.0.1 (python3's http.server, started and stopped by the test, by pid): it
 /// records every request's path and body; `/fail` answers 500, `/slow` answers after 20 s.
 final class Receiver: @unchecked Sendable {
-    let process = Process()
+    private var server: PythonServer!
     let dir: String
-    let port: Int
+    var port: Int { server.port }
 
     static let script = #"""
     import http.server, json, os, sys, time
@@ -36,23 +36,7 @@ final class Receiver: @unchecked Sendable {
     init() throws {
         dir = NSTemporaryDirectory() + "fleet-notify-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir + "/bodies", withIntermediateDirectories: true)
-        try Self.script.write(toFile: dir + "/receiver.py", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", dir + "/receiver.py", dir + "/bodies"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DeliveryError("the receiver did not start")
-        }
-        self.port = port
+        server = try PythonServer(script: Self.script, dir: dir, arguments: [dir + "/bodies"], failure: "the receiver did not start")
     }
 
     var url: String { "http://127.0.0.1:\(port)" }
@@ -68,11 +52,7 @@ final class Receiver: @unchecked Sendable {
     }
 
     func stop() {
-        if process.isRunning {
-            // SIGKILL: a child of the test process inherits its blocked signals, so SIGTERM may never arrive.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        server.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

@@ -27,17 +27,7 @@ bastion_docker_start() {
   dir=$(bastion_priv_dir "$i")
   pid_alive "$(bastion_docker_pidfile "$i")" dockerd >/dev/null && return 0
   pid_alive "$LAB_RUN/launch-priv$i.pid" dockerd >/dev/null && return 0
-  mkdir -p "$LAB_RUN" "$LAB_DATA"
-  chmod 0755 "$LAB_RUN"
-  echo '{}' > "$dir/daemon.json"
-  setsid nsenter "--net=/run/netns/$(bastion_priv_ns "$i")" dockerd \
-    --config-file "$dir/daemon.json" \
-    --bridge=none --iptables=false --ip-masq=false \
-    --insecure-registry "$LAB_REGISTRY" \
-    --data-root "$LAB_DATA/docker-priv$i" --exec-root "$LAB_RUN/exec-priv$i" \
-    -H "unix://$(bastion_docker_sock "$i")" --pidfile "$(bastion_docker_pidfile "$i")" --group docker \
-    --shutdown-timeout 3 >> "$dir/dockerd.log" 2>&1 < /dev/null &
-  echo "$!" > "$LAB_RUN/launch-priv$i.pid"
+  dockerd_launch "priv$i" "$(bastion_priv_ns "$i")" "$dir" "$(bastion_docker_sock "$i")" "$(bastion_docker_pidfile "$i")"
 }
 
 bastion_docker_wait() {
@@ -55,37 +45,7 @@ bastion_nginx_start() {
   pid_alive "$d/nginx.pid" "$conf" >/dev/null && return 0
   mkdir -p "$d/tmp" "$(bastion_priv_dir "$i")/opt" "$(bastion_priv_dir "$i")/state"
   [[ -s $upstream ]] || nginx_write_upstream "$upstream"
-  cat > "$conf" <<CONF
-# nginx of lab host priv$i (behind the bastion); written by scripts/lab/lab.sh
-worker_processes 1;
-pid $d/nginx.pid;
-error_log $d/error.log warn;
-events {
-    worker_connections 1024;
-}
-http {
-    access_log $d/access.log;
-    client_body_temp_path $d/tmp/client_body;
-    proxy_temp_path $d/tmp/proxy;
-    fastcgi_temp_path $d/tmp/fastcgi;
-    uwsgi_temp_path $d/tmp/uwsgi;
-    scgi_temp_path $d/tmp/scgi;
-
-    include $upstream;
-
-    server {
-        listen $(bastion_priv_addr "$i"):80;
-        listen 127.0.0.1:80;
-        server_name priv$i;
-        location / {
-            proxy_pass http://fleet_$LAB_APP;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_connect_timeout 5s;
-        }
-    }
-}
-CONF
+  nginx_render_conf "priv$i" "$d" "$(bastion_priv_addr "$i")" "$upstream"
   ip netns exec "$(bastion_priv_ns "$i")" nginx -t -q -c "$conf" || die "priv$i: nginx -t failed for $conf; see $d/error.log"
   ip netns exec "$(bastion_priv_ns "$i")" nginx -c "$conf" || die "priv$i: nginx did not start; see $d/error.log"
   wait_for 10 pid_alive "$d/nginx.pid" nginx || die "priv$i: nginx did not write $d/nginx.pid within 10 s"

@@ -14,21 +14,26 @@ docker_cli() {
 
 # docker_start I: start host I's dockerd in the background (returns at once).
 docker_start() {
-  local i=$1 dir
-  dir=$(host_dir "$i")
+  dockerd_launch "web$1" "$(host_ns "$1")" "$(host_dir "$1")" "$(docker_sock "$1")" "$(docker_pidfile "$1")"
+}
+
+# dockerd_launch NAME NETNS DIR SOCK PIDFILE: a lab host's dockerd, entered into NETNS only, its config and log
+# in DIR, data under $LAB_DATA/docker-NAME (every lab host's daemon starts this way; returns at once).
+dockerd_launch() {
+  local name=$1 ns=$2 dir=$3 sock=$4 pidfile=$5
   mkdir -p "$LAB_RUN" "$LAB_DATA"
   chmod 0755 "$LAB_RUN"
   echo '{}' > "$dir/daemon.json"
-  setsid nsenter "--net=/run/netns/$(host_ns "$i")" dockerd \
+  setsid nsenter "--net=/run/netns/$ns" dockerd \
     --config-file "$dir/daemon.json" \
     --bridge=none --iptables=false --ip-masq=false \
     --insecure-registry "$LAB_REGISTRY" \
-    --data-root "$LAB_DATA/docker-web$i" --exec-root "$LAB_RUN/exec-web$i" \
-    -H "unix://$(docker_sock "$i")" --pidfile "$(docker_pidfile "$i")" --group docker \
+    --data-root "$LAB_DATA/docker-$name" --exec-root "$LAB_RUN/exec-$name" \
+    -H "unix://$sock" --pidfile "$pidfile" --group docker \
     --shutdown-timeout 3 >> "$dir/dockerd.log" 2>&1 < /dev/null &
   # setsid and nsenter exec dockerd, so $! is dockerd's pid: recorded at once, so an interrupted `up`
   # leaves nothing that `down` cannot find (dockerd writes its own --pidfile only later).
-  echo "$!" > "$LAB_RUN/launch-web$i.pid"
+  echo "$!" > "$LAB_RUN/launch-$name.pid"
 }
 
 docker_wait() {

@@ -17,10 +17,15 @@ CONF
 }
 
 nginx_write_conf() {
-  local i=$1 d
-  d=$(nginx_dir "$i")
+  nginx_render_conf "web$1" "$(nginx_dir "$1")" "$(host_addr "$1")" "$(nginx_upstream_file "$1")"
+}
+
+# nginx_render_conf NAME DIR ADDR UPSTREAM: DIR/nginx.conf of a lab host's nginx (every lab host's is this one),
+# listening on ADDR:80 and 127.0.0.1:80, proxying to the upstream that UPSTREAM (fleet's file) defines.
+nginx_render_conf() {
+  local name=$1 d=$2 addr=$3 upstream=$4
   cat > "$d/nginx.conf" <<CONF
-# nginx of lab host web$i; written by scripts/lab/lab.sh
+# nginx of lab host $name; written by scripts/lab/lab.sh
 worker_processes 1;
 pid $d/nginx.pid;
 error_log $d/error.log warn;
@@ -35,12 +40,12 @@ http {
     uwsgi_temp_path $d/tmp/uwsgi;
     scgi_temp_path $d/tmp/scgi;
 
-    include $(nginx_upstream_file "$i");
+    include $upstream;
 
     server {
-        listen $(host_addr "$i"):80;
+        listen $addr:80;
         listen 127.0.0.1:80;
-        server_name web$i;
+        server_name $name;
         location / {
             proxy_pass http://fleet_$LAB_APP;
             proxy_http_version 1.1;

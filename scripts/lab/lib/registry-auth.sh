@@ -37,19 +37,9 @@ registry_auth_up() {
   if ! pid_alive "$dir/registry.pid" "$dir/config.yml" >/dev/null; then
     htpasswd -Bbn "$LAB_REGISTRY_AUTH_USER" "$(cat "$dir/password")" > "$dir/htpasswd" ||
       die "htpasswd could not hash the auth registry's password"
-    cat > "$dir/config.yml" <<YAML
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-  delete:
-    enabled: true
-http:
-  addr: $LAB_REGISTRY_AUTH
+    {
+      registry_config "$dir" "$LAB_REGISTRY_AUTH"
+      cat <<YAML
   tls:
     certificate: $dir/cert.pem
     key: $dir/key.pem
@@ -58,6 +48,7 @@ auth:
     realm: fleet-lab
     path: $dir/htpasswd
 YAML
+    } > "$dir/config.yml"
     setsid docker-registry serve "$dir/config.yml" >> "$dir/registry.log" 2>&1 < /dev/null &
     echo "$!" > "$dir/registry.pid"
   fi

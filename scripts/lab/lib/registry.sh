@@ -3,10 +3,10 @@
 # The lab registry: Debian's docker-registry on 10.77.0.1:5000 (root namespace, bridge address),
 # storage under $LAB/registry (wiped by down).
 
-registry_up() {
-  local dir="$LAB/registry"
-  mkdir -p "$dir/data"
-  cat > "$dir/config.yml" <<YAML
+# registry_config DIR ADDR: the start of a lab registry's config.yml (storage in DIR/data, listening on ADDR);
+# the caller appends what else it serves (TLS, a login).
+registry_config() {
+  cat <<YAML
 version: 0.1
 log:
   level: warn
@@ -14,12 +14,18 @@ log:
     disabled: true
 storage:
   filesystem:
-    rootdirectory: $dir/data
+    rootdirectory: $1/data
   delete:
     enabled: true
 http:
-  addr: $LAB_REGISTRY
+  addr: $2
 YAML
+}
+
+registry_up() {
+  local dir="$LAB/registry"
+  mkdir -p "$dir/data"
+  registry_config "$dir" "$LAB_REGISTRY" > "$dir/config.yml"
   setsid docker-registry serve "$dir/config.yml" >> "$dir/registry.log" 2>&1 < /dev/null &
   echo "$!" > "$dir/registry.pid"
   wait_for 15 curl -fsS --max-time 1 "http://$LAB_REGISTRY/v2/" ||
