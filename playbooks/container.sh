@@ -21,6 +21,8 @@ parse_args "--config=CONFIG --process=PROCESS --lines=LINES --since=SINCE --foll
 ACTION=${ARGS[0]}
 [[ -z $LINES || $LINES =~ ^[0-9]{1,7}$ ]] || die 2 "--lines '$LINES': expected a whole number"
 [[ -z $SINCE || $SINCE =~ ^[0-9]{1,6}[smhd]$ ]] || die 2 "--since '$SINCE': expected a duration like 10m, 2h or 1d"
+# docker logs reads Go durations, which have no days: 1d becomes 24h.
+if [[ $SINCE =~ ^([0-9]+)d$ ]]; then SINCE="$((10#${BASH_REMATCH[1]} * 24))h"; fi
 
 worker_list
 if [[ -z $PROCESS ]]; then

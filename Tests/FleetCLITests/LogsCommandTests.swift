@@ -31,6 +31,11 @@ struct LogsCommandTests {
             #expect(try await Logs.parse(["--inventory", lab.inventoryPath, "--lines", "20"])
                 .run(context: logs.context(environment: LabApp.environment)) == 0, "\(logs.err)")
             #expect(logs.out.contains("web1 | marker from v1") && logs.out.contains("web2 | marker from v1"), "\(logs.out)")
+            // --since in days (docker's own durations have none) and --hosts: only web2's lines of the last day.
+            let recent = Captured()
+            #expect(try await Logs.parse(["--inventory", lab.inventoryPath, "--hosts", "web2", "--since", "1d"])
+                .run(context: recent.context(environment: LabApp.environment)) == 0, "\(recent.err)")
+            #expect(recent.out.contains("web2 | marker from v1") && !recent.out.contains("web1 |"), "\(recent.out)")
 
             // -f follows until Ctrl-C (the real binary, SIGINT), then exits 0 with lines from both hosts.
             let binary = try #require(E2E.fleetBinary(), "build the fleet binary first (swift build)")

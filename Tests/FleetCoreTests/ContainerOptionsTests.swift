@@ -46,12 +46,22 @@ import Testing
         #expect(words == o.arguments.map { "[\($0)]\n" }.joined(), "\(words)")
     }
 
+    @Test func shortFlagsThatAreNotFleetsPass() throws {
+        let o = try Fixture.load(Fixture.minimal + "container: {docker_args: [-m512m, -u1000, --pids-limit=200, -v/data:/data]}\n").container.options
+        #expect(o.dockerArgs == ["-m512m", "-u1000", "--pids-limit=200", "-v/data:/data"])
+    }
+
     @Test func refusals() {
         for (yaml, words) in [
             ("container: {volumes: [relative/path]}\n", "HOST:CONTAINER"),
             ("container: {memory: lots}\n", "a size like 512m"),
             ("container: {docker_args: [--name=x]}\n", "--name, which fleet sets itself"),
             ("container: {docker_args: [\"-p\", \"80:80\"]}\n", "-p, which fleet sets itself"),
+            // Short flags with their value attached, or clustered, as docker reads them.
+            ("container: {docker_args: [-p8080:80]}\n", "-p, which fleet sets itself"),
+            ("container: {docker_args: [-eSECRET=x]}\n", "-e, which fleet sets itself"),
+            ("container: {docker_args: [-dit]}\n", "-d, which fleet sets itself"),
+            ("container: {docker_args: [--network=host]}\n", "--network, which fleet sets itself"),
             ("container: {labels: {fleet.app: x}}\n", "fleet's own"),
             ("container: {cap_add: [\"net_admin; id\"]}\n", "a capability"),
             ("container: {stop_timeout: 2h}\n", "stop_timeout"),

@@ -52,6 +52,18 @@ public struct ContainerOptions: Sendable, Equatable {
     /// itself, and the env reaches it through the env file (never a command line).
     static let refusedArgs = ["--name", "--network", "--net", "-p", "--publish", "-P", "--publish-all", "--restart", "-d",
                               "--detach", "--rm", "-e", "--env", "--env-file", "-i", "--interactive", "-t", "--tty"]
+
+    /// The refused flag `arg` sets, as docker reads it: `--flag` or `--flag=value`; a short flag with its value
+    /// attached (`-p8080:80`, `-eKEY=v`); or a cluster of short flags (`-dit`).
+    static func refusedFlag(in arg: String) -> String? {
+        let long = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
+        if refusedArgs.contains(long) { return long }
+        guard arg.hasPrefix("-"), !arg.hasPrefix("--"), arg.count > 2 else { return nil }
+        let letters = arg.dropFirst()
+        // The first letter is a flag; the rest is its value, or more flags when they are all letters.
+        let flags = letters.allSatisfy(\.isLetter) ? Array(letters) : [letters.first!]
+        return flags.map { "-\($0)" }.first { refusedArgs.contains($0) }
+    }
 }
 
 /// Parses the options of `container:` (besides `port_env` and `ports`).
@@ -98,8 +110,7 @@ enum ContainerOptionsParser {
             !$0.contains("\n") && !$0.contains("\0") && !$0.contains("\r")
         }
         for arg in o.dockerArgs {
-            let flag = String(arg.split(separator: "=", maxSplits: 1).first ?? "")
-            if ContainerOptions.refusedArgs.contains(flag) {
+            if let flag = ContainerOptions.refusedFlag(in: arg) {
                 throw s.error(s.value("docker_args"), "'\(s.qualified("docker_args"))' holds \(flag), which fleet sets itself (name, network, ports, restart, env); remove it")
             }
         }
