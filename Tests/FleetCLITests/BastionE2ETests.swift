@@ -93,14 +93,17 @@ struct BastionE2ETests {
         let known = BastionInventory.dir + "/known_hosts"
         _ = sh("grep -v '^10.77.0.250 ' '\(known)' > '\(wrong)' && grep '^10.78.0.11 ' '\(known)' | sed 's/^10.78.0.11 /10.77.0.250 /' >> '\(wrong)'")
         let inventory = try BastionInventory.write(knownHosts: wrong)
-        let marker = BastionInventory.dir + "/priv1/opt"
-        let before = FileManager.default.fileExists(atPath: marker)
         let captured = Captured()
-        let code = try await PlanCommand.parse(["--inventory", inventory, "--probe", "v1"]).run(context: captured.context())
+        let code = try await Deploy.parse(["--inventory", inventory, "--force", "--json", "v1"]).run(context: captured.context())
         #expect(code == ExitStatus.preflight, "\(captured.out)\(captured.err)")
         let all = captured.out + captured.err
         #expect(all.contains("bastion 10.77.0.250:22: HOST KEY CHANGED for 10.77.0.250"), "\(all)")
-        #expect(FileManager.default.fileExists(atPath: marker) == before)
+        // Nothing of this run reached the private hosts (no lock, no file names its run id; the deploy suite may
+        // use the same hosts at the same time, so their files are not compared whole).
+        let report = jsonObjects(captured.out).last { ($0["event"] as? String) == "report" }?["report"] as? [String: Any]
+        let runId = try #require(report?["run_id"] as? String, "\(captured.out)")
+        #expect((report?["hosts"] as? [[String: Any]])?.allSatisfy { ($0["outcome"] as? String) != "updated" } == true, "\(captured.out)")
+        #expect(sh("grep -rl -- '\(runId)' '\(BastionInventory.dir)/priv1' '\(BastionInventory.dir)/priv2' 2>/dev/null").isEmpty)
     }
 
     /// 20 light hosts behind the light bastion (MaxSessions 10): two jump sessions carry them all.
@@ -119,7 +122,7 @@ struct BastionE2ETests {
         #expect(code == 0, "\(captured.out)\(captured.err)")
         #expect(captured.out.split(separator: "\n").count == 20)
         let opened = await jumps.sessionsOpened
-        #expect(opened >= 2, "\(opened) jump sessions for 20 hosts")
+        #expect(opened >= 2 && opened <= 5, "\(opened) jump sessions for 20 hosts (shared: 2, a few more when a channel is refused)")
         #expect(await jumps.openSessions == 0)
     }
 }

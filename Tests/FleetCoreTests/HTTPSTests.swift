@@ -142,7 +142,7 @@ struct HTTPSTests {
         } catch let error as DeliveryError {
             #expect(error.message.contains("TLS failed") || error.message.contains("no answer within 3 s"), "\(error)")
         }
-        #expect(Date().timeIntervalSince(started) < 5)
+        #expect(Date().timeIntervalSince(started) < 30)  // generous: a hang is forever; 2 shared cores
     }
 
     @Test func answersParsed() throws {

@@ -104,7 +104,7 @@ struct MetricsPushTests {
         // Port 9 on loopback: nothing listens (connection refused).
         let started = Date()
         let warning = await MetricsPusher.pushOrWarn(report: SampleReports.failedDeploy, to: "http://user:pw@127.0.0.1:9/")
-        #expect(Date().timeIntervalSince(started) < 7)
+        #expect(Date().timeIntervalSince(started) < 30)  // generous: a hang is forever; 2 shared cores
         let text = try #require(warning)
         #expect(text.hasPrefix("warning: metrics not pushed to the Pushgateway: http://127.0.0.1:9/..."))
         #expect(text.contains("--pushgateway"))

@@ -115,7 +115,10 @@ struct JumpTests {
         }
         #expect(connections.count == targets.count)
         for connection in connections { #expect(try await connection.run("echo ok").stdoutText == "ok\n") }
-        #expect(await jumps.sessionsOpened == (targets.count + 9) / 10)
+        // Two carry the 20 (10 tunnels each); a bastion that refuses a channel under load makes fleet open another,
+        // by design, so a few more are allowed: one per target would be no sharing at all.
+        let opened = await jumps.sessionsOpened
+        #expect(opened >= (targets.count + 9) / 10 && opened <= 5, "\(opened) jump sessions for \(targets.count) targets")
         for connection in connections { await connection.close() }
         #expect(await waitUntil { await jumps.openSessions == 0 })
     }

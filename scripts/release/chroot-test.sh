@@ -84,7 +84,15 @@ tar -xzf "$tarball" -C "$rootfs/opt"
 fleet=/opt/$name/bin/fleet
 said=$(in_root "$fleet" --version) || fail "fleet --version failed in the chroot"
 echo "    $said"
-[[ $said == "fleet $version "* ]] || fail "fleet --version says '$said', not fleet $version"
+[[ $said =~ ^fleet\ $version\ \(libssh2\ [0-9.]+,\ OpenSSL\ [0-9] ]] ||
+  fail "fleet --version says '$said', not fleet $version with the libssh2 and OpenSSL it carries"
+# The man page and the shell completions the tarball ships.
+for f in share/man/man1/fleet.1 share/bash-completion/completions/fleet share/zsh/site-functions/_fleet \
+  share/fish/vendor_completions.d/fleet.fish; do
+  [[ -s $rootfs/opt/$name/$f ]] || fail "the tarball has no $f"
+done
+grep -q '^\.SH NAME' "$rootfs/opt/$name/share/man/man1/fleet.1" || fail "share/man/man1/fleet.1 is not a man page"
+grep -q 'deploy' "$rootfs/opt/$name/share/bash-completion/completions/fleet" || fail "the bash completion names no deploy"
 others=$(in_root ldd "$fleet" | awk '{print $1}' \
   | grep -v -E '^(linux-vdso\.so\.1|libc\.so\.6|libm\.so\.6|libpthread\.so\.0|libdl\.so\.2|librt\.so\.1|libgcc_s\.so\.1|libstdc\+\+\.so\.6|/lib64/ld-linux-x86-64\.so\.2)$' || true)
 [[ -z $others ]] || fail "fleet needs libraries outside glibc and gcc: $others"
