@@ -12,15 +12,18 @@ final class TLSReceiver: @unchecked Sendable {
     var certificate: String { dir + "/cert.pem" }
 
     static let script = #"""
-    import http.server, json, os, ssl, sys
+    import http.server, threading, json, os, ssl, sys
     out, cert, key = sys.argv[1:4]
+    # One request at a time counts and writes: concurrent requests must not share a file name.
+    lock = threading.Lock()
     class H(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            n = len(os.listdir(out))
-            with open(os.path.join(out, "%04d.json" % n), "w") as f:
-                json.dump({"path": self.path, "auth": self.headers.get("Authorization"), "body": body.decode()}, f)
+            with lock:
+                n = len(os.listdir(out))
+                with open(os.path.join(out, "%04d.json" % n), "w") as f:
+                    json.dump({"path": self.path, "auth": self.headers.get("Authorization"), "body": body.decode()}, f)
             answer = b"stored\n"
             self.send_response(202)
             if self.path == "/chunked":

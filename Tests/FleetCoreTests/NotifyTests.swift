@@ -10,14 +10,17 @@ final class Receiver: @unchecked Sendable {
     var port: Int { server.port }
 
     static let script = #"""
-    import http.server, json, os, sys, time
+    import http.server, threading, json, os, sys, time
     out = sys.argv[1]
+    # One request at a time counts and writes: concurrent requests must not share a file name.
+    lock = threading.Lock()
     class H(http.server.BaseHTTPRequestHandler):
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-            n = len(os.listdir(out))
-            with open(os.path.join(out, "%04d.json" % n), "w") as f:
-                json.dump({"path": self.path, "type": self.headers.get("Content-Type"), "body": body.decode()}, f)
+            with lock:
+                n = len(os.listdir(out))
+                with open(os.path.join(out, "%04d.json" % n), "w") as f:
+                    json.dump({"path": self.path, "type": self.headers.get("Content-Type"), "body": body.decode()}, f)
             if self.path == "/slow":
                 time.sleep(20)
             code = 500 if self.path == "/fail" else 200
