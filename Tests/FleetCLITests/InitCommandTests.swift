@@ -11,6 +11,19 @@ struct InitCommandTests {
         return dir
     }
 
+    /// In an empty repository, --with-playbooks names the scripts it writes in the inventory it writes.
+    @Test func withPlaybooksNamesThemInTheNewInventory() async throws {
+        let dir = try tempDir()
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let captured = Captured()
+        #expect(try await Init.parse(["--with-playbooks", dir]).run(context: captured.context(environment: ["FLEET_HOME": LabApp.repo])) == 0)
+        try FileManager.default.copyItem(atPath: dir + "/inventory/production.env.example", toPath: dir + "/inventory/production.env")
+        let inventory = try InventoryLoader.load(path: dir + "/inventory/production.yml")
+        #expect(inventory.playbooks == dir + "/playbooks")
+        let found = try Playbooks.locate(inventoryFile: inventory.file, environment: [:], key: inventory.playbooks)
+        #expect(found.dir == dir + "/playbooks" && found.origin == .folder("playbooks: in \(inventory.file)"))
+    }
+
     @Test func writesTheStarterFilesAndNeverOverwritesWithoutForce() async throws {
         let dir = try tempDir()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -41,7 +54,13 @@ struct InitCommandTests {
         }
         let mode = try FileManager.default.attributesOfItem(atPath: dir + "/playbooks/deploy.sh")[.posixPermissions] as? Int
         #expect(mode == 0o755)
-        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]).dir == dir + "/playbooks")
+        // The inventory was kept (it existed): fleet says which line names the scripts; with it, they are used.
+        #expect(scripts.err.contains("add this line to inventory/production.yml: playbooks: ../playbooks"), "\(scripts.err)")
+        #expect(try Playbooks.locate(inventoryFile: inventory.file, environment: [:]).origin == .builtIn)
+        try (String(contentsOfFile: inventory.file, encoding: .utf8) + "playbooks: ../playbooks\n").write(toFile: inventory.file, atomically: true, encoding: .utf8)
+        let named = try InventoryLoader.load(path: inventory.file)
+        #expect(named.playbooks == dir + "/playbooks")
+        #expect(try Playbooks.locate(inventoryFile: named.file, environment: [:], key: named.playbooks).dir == dir + "/playbooks")
 
         // Second run: the user's edits stay, each skipped file is named, .gitignore not duplicated.
         try "app: mine\n".write(toFile: dir + "/inventory/production.yml", atomically: true, encoding: .utf8)

@@ -209,9 +209,10 @@ func byHost(_ text: String) -> [String: [String: Any]] {
 
 @Suite("HostScripts: finding and reading the playbooks")
 struct StatusFixtureTests {
-    @Test func playbooksFoundNextToTheInventoryOrFromTheEnvironment() throws {
+    @Test func playbooksFoundOnlyWhereNamed() throws {
+        // fleet's own checkout has playbooks/ next to inventory/: still not used unless named.
         let inside = LabApp.repo + "/inventory/production.example.yml"
-        #expect(try Playbooks.locate(inventoryFile: inside, environment: [:]).dir == LabApp.repo + "/playbooks")
+        #expect(try Playbooks.locate(inventoryFile: inside, environment: [:]).origin == .builtIn)
         let elsewhere = "/tmp/nowhere-\(UInt32.random(in: 0...UInt32.max))/inventory/x.yml"
         #expect(try Playbooks.locate(inventoryFile: elsewhere, environment: LabApp.environment).dir == LabApp.repo + "/playbooks")
         // Nothing named and nothing next to the inventory: fleet's own scripts, built into the binary.

@@ -25,8 +25,9 @@ import Testing
         #expect(own.notice() == nil)
     }
 
-    /// An inventory alone: fleet's own scripts. --playbooks wins over $FLEET_PLAYBOOKS, which wins over a
-    /// playbooks/ folder next to the inventory's.
+    /// An inventory alone: fleet's own scripts, even with a playbooks/ folder next to the inventory's (only a
+    /// folder named explicitly is used). --playbooks wins over $FLEET_PLAYBOOKS, which wins over the inventory's
+    /// `playbooks:` key.
     @Test func locateOrder() throws {
         let dir = try Self.scratch()
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -34,16 +35,21 @@ import Testing
         #expect(try Playbooks.locate(inventoryFile: inventory, environment: [:]).origin == .builtIn)
         try FileManager.default.copyItem(atPath: Self.repo + "/playbooks", toPath: dir + "/playbooks")
         try FileManager.default.copyItem(atPath: Self.repo + "/playbooks", toPath: dir + "/custom")
-        #expect(try Playbooks.locate(inventoryFile: inventory, environment: [:])
-                == (dir + "/playbooks", .folder("next to the inventory's folder")))
+        #expect(try Playbooks.locate(inventoryFile: inventory, environment: [:]).origin == .builtIn)
+        let key = dir + "/playbooks"
+        #expect(try Playbooks.locate(inventoryFile: inventory, environment: [:], key: key)
+                == (dir + "/playbooks", .folder("playbooks: in \(inventory)")))
         let env = ["FLEET_PLAYBOOKS": dir + "/custom"]
-        #expect(try Playbooks.locate(inventoryFile: inventory, environment: env) == (dir + "/custom", .folder("$FLEET_PLAYBOOKS")))
+        #expect(try Playbooks.locate(inventoryFile: inventory, environment: env, key: key) == (dir + "/custom", .folder("$FLEET_PLAYBOOKS")))
         #expect(try Playbooks.locate(inventoryFile: inventory, environment: env, option: "playbooks", currentDirectory: dir)
                 == (dir + "/playbooks", .folder("--playbooks")))
         // A folder named explicitly must hold host scripts: no silent fallback to fleet's own.
         #expect {
             try Playbooks.locate(inventoryFile: inventory, environment: ["FLEET_PLAYBOOKS": dir + "/inventory"])
         } throws: { "\($0)".contains(dir + "/inventory ($FLEET_PLAYBOOKS) holds no host scripts") }
+        #expect {
+            try Playbooks.locate(inventoryFile: inventory, environment: [:], key: dir + "/nothing")
+        } throws: { "\($0)".contains(dir + "/nothing (playbooks: in \(inventory)) holds no host scripts") }
     }
 
     /// fleet says when it uses a folder, and which scripts differ from its own.
@@ -52,8 +58,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try FileManager.default.copyItem(atPath: Self.repo + "/playbooks", toPath: dir + "/playbooks")
         let inventory = dir + "/inventory/production.yml"
-        let same = try Playbooks.load(inventoryFile: inventory, environment: [:])
-        #expect(same.notice() == "fleet: host scripts from \(dir)/playbooks (next to the inventory's folder), not fleet "
+        let same = try Playbooks.load(inventoryFile: inventory, environment: [:], key: dir + "/playbooks")
+        #expect(same.notice() == "fleet: host scripts from \(dir)/playbooks (playbooks: in \(inventory)), not fleet "
                 + "\(FleetVersion.current)'s own: identical to them\n")
         try "# mine\n".write(toFile: dir + "/playbooks/deploy.sh", atomically: true, encoding: .utf8)
         try "# extra\n".write(toFile: dir + "/playbooks/extra.sh", atomically: true, encoding: .utf8)

@@ -38,7 +38,7 @@ public struct HostSelectionOptions: ParsableArguments, Sendable {
 /// `--playbooks DIR`: the commands that run host scripts (plan, deploy, rollback, status, lock, setup).
 public struct PlaybookOptions: ParsableArguments, Sendable {
     @Option(name: .long, help: ArgumentHelp(
-        "Install the host scripts of this folder instead of fleet's own (default: $FLEET_PLAYBOOKS, else ../playbooks beside the inventory's folder if it exists, else the scripts built into fleet).",
+        "Install the host scripts of this folder instead of fleet's own (default: $FLEET_PLAYBOOKS, else the inventory's playbooks: key, else the scripts built into fleet).",
         valueName: "dir"))
     public var playbooks: String?
 
@@ -47,7 +47,7 @@ public struct PlaybookOptions: ParsableArguments, Sendable {
     /// The scripts `Playbooks.locate` finds; a folder is announced on stderr with how it differs from fleet's own.
     func load(_ inventory: Inventory, _ context: CommandContext) throws -> Playbooks {
         let playbooks = try Playbooks.load(inventoryFile: inventory.file, environment: context.environment, option: playbooks,
-                                           currentDirectory: context.currentDirectory)
+                                           currentDirectory: context.currentDirectory, key: inventory.playbooks)
         if let notice = playbooks.notice() { context.err(notice) }
         return playbooks
     }

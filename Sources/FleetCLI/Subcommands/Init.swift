@@ -9,9 +9,9 @@ public struct Init: ContextCommand {
         discussion: """
             Writes inventory/production.yml, inventory/production.env.example, .github/workflows/deploy.yml and \
             monitoring/, and adds inventory/*.env to .gitignore. fleet carries its host scripts; with \
-            --with-playbooks it also writes them to playbooks/*.sh, to customise: fleet then installs those and \
-            says how they differ from its own. An existing file is never overwritten without --force (each \
-            skipped file is named). The other files come from fleet's own folder: $FLEET_HOME, else the parent \
+            --with-playbooks it also writes them to playbooks/*.sh, to customise, and names them in the inventory \
+            (playbooks: ../playbooks): fleet then installs those and says how they differ from its own. An \
+            existing file is never overwritten without --force (each skipped file is named). The other files come from fleet's own folder: $FLEET_HOME, else the parent \
             of $FLEET_PLAYBOOKS, else the nearest folder above the fleet binary (symbolic links followed) holding \
             inventory/production.example.yml, as the unpacked release tarball does. Exit status: 0, 1 when a \
             file could not be written, 2 when fleet's files are not found.
@@ -62,6 +62,9 @@ public struct Init: ContextCommand {
                 failed += 1
                 context.err("error: cannot write \(path): \(error.localizedDescription); check the folder's owner and mode\n")
             }
+        }
+        if withPlaybooks && skipped.contains("inventory/production.yml") {
+            context.err("to use the scripts in playbooks/, add this line to inventory/production.yml: playbooks: ../playbooks\n")
         }
         switch InitFiles.addIgnoreLine(target + "/.gitignore") {
         case .added: context.out("added inventory/*.env to .gitignore\n")
@@ -132,6 +135,10 @@ enum InitFiles {
         inventory = inventory.replacingOccurrences(of: "# fleet inventory for one environment. Copy to inventory/production.yml and edit.",
                                                    with: "# fleet inventory of the production environment (written by fleet init; edit it).")
         inventory = inventory.replacingOccurrences(of: "env_file: production.example.env ", with: "env_file: production.env         ")
+        if playbooks {
+            // Named in the inventory: fleet installs a folder of scripts only when told to.
+            inventory = inventory.replacingOccurrences(of: "\nenv_file: production.env", with: "\nplaybooks: ../playbooks                   # the scripts fleet init wrote, customised\nenv_file: production.env")
+        }
         files.append(File(path: "inventory/production.yml", bytes: Array(inventory.utf8), mode: 0o644))
         files.append(File(path: "inventory/production.env.example", bytes: try read(home + "/inventory/production.example.env"), mode: 0o644))
         if playbooks {

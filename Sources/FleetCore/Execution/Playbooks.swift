@@ -55,16 +55,17 @@ public struct Playbooks: Sendable {
     }
 
     /// The one place every command finds its host scripts: the folder of `--playbooks DIR` (`option`), else
-    /// `$FLEET_PLAYBOOKS`, else `<inventory folder>/../playbooks` when it holds host scripts (what `fleet init
-    /// --with-playbooks` writes), else fleet's own, built in. A folder named explicitly must hold host scripts
+    /// `$FLEET_PLAYBOOKS`, else the inventory's `playbooks:` key (`key`, absolute), else fleet's own, built in.
+    /// Only a folder named explicitly is used (never one fleet happens to find), and it must hold host scripts
     /// (lib.sh and status.sh); an error says what was found there.
     public static func locate(inventoryFile: String, environment: [String: String], option: String? = nil,
-                              currentDirectory: String? = nil) throws -> (dir: String, origin: Origin) {
+                              currentDirectory: String? = nil, key: String? = nil) throws -> (dir: String, origin: Origin) {
         func absolute(_ path: String) -> String {
             let base = currentDirectory ?? FileManager.default.currentDirectoryPath
             return ((path.hasPrefix("/") ? path : (base as NSString).appendingPathComponent(path)) as NSString).standardizingPath
         }
-        let explicit: [(String?, String)] = [(option, "--playbooks"), (environment["FLEET_PLAYBOOKS"], "$FLEET_PLAYBOOKS")]
+        let explicit: [(String?, String)] = [(option, "--playbooks"), (environment["FLEET_PLAYBOOKS"], "$FLEET_PLAYBOOKS"),
+                                             (key, "playbooks: in \(inventoryFile)")]
         for case let (path?, why) in explicit where !path.isEmpty {
             let dir = absolute(path)
             guard isPlaybooksFolder(dir) else {
@@ -73,9 +74,6 @@ public struct Playbooks: Sendable {
             }
             return (dir, .folder(why))
         }
-        let beside = (((inventoryFile as NSString).deletingLastPathComponent as NSString)
-            .appendingPathComponent("../playbooks") as NSString).standardizingPath
-        if isPlaybooksFolder(beside) { return (beside, .folder("next to the inventory's folder")) }
         return (builtInDir, .builtIn)
     }
 
@@ -85,8 +83,9 @@ public struct Playbooks: Sendable {
 
     /// The scripts `locate` finds, read once.
     public static func load(inventoryFile: String, environment: [String: String], option: String? = nil,
-                            currentDirectory: String? = nil) throws -> Playbooks {
-        let found = try locate(inventoryFile: inventoryFile, environment: environment, option: option, currentDirectory: currentDirectory)
+                            currentDirectory: String? = nil, key: String? = nil) throws -> Playbooks {
+        let found = try locate(inventoryFile: inventoryFile, environment: environment, option: option, currentDirectory: currentDirectory,
+                               key: key)
         guard case .folder = found.origin else { return builtIn() }
         var loaded = try load(dir: found.dir)
         loaded.origin = found.origin

@@ -40,6 +40,8 @@ public struct Inventory: Sendable, Equatable {
     /// Secret variables that were not set when the inventory was read by a command that sends none (never for a
     /// deploy, whose loader requires them): a deploy plan refuses an inventory that lists any.
     public var unsetSecrets: [String] = []
+    /// `playbooks:`, absolute: a folder of customised host scripts to install instead of fleet's own.
+    public var playbooks: String? = nil
 }
 
 public struct SSHSettings: Sendable, Equatable {

@@ -12,7 +12,7 @@ struct InventoryParser {
 
     static let topKeys = ["app", "image", "env_file", "env", "ssh", "hosts", "rollout", "health", "paths", "container",
                           "nginx", "drain", "keep_releases", "hooks", "metrics", "notify", "image_checks",
-                          "registry", "processes"]
+                          "registry", "processes", "playbooks"]
     static let sshKeys = ["user", "port", "identity_files", "known_hosts", "host_key_policy", "connect_timeout", "parallel",
                           "config", "proxy_jump"]
 
@@ -69,6 +69,9 @@ struct InventoryParser {
         inventory.registry = try RegistryParser.parse(top, image: image, variables: context.variables,
                                                       require: context.requireSecrets, unset: &unset)
         inventory.unsetSecrets = unset
+        if let node = top.value("playbooks") {
+            inventory.playbooks = localPath(try top.scalarText(node, "playbooks", expected: "a folder of host scripts, relative to this file"))
+        }
         if let processes = try ProcessesParser.parse(top, hosts: hosts, container: inventory.container.options) {
             inventory.processes = processes
             inventory.processesDeclared = true
