@@ -43,9 +43,14 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
         condition.lock()
         if finished {
             condition.unlock()
-            // The thread is gone (the connection was closed); run the straggler on a thread of its own.
+            // The thread is gone (the connection was closed); run the straggler on a thread of its own, or here
+            // when no thread can be started (a job must run, or its awaiter waits forever).
             let executor = self.asUnownedSerialExecutor()
-            Thread.detachNewThread { unowned.runSynchronously(on: executor) }
+            do {
+                try DetachedThread.start { unowned.runSynchronously(on: executor) }
+            } catch {
+                unowned.runSynchronously(on: executor)
+            }
             return
         }
         jobs.append(unowned)
@@ -81,4 +86,40 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
             for job in batch { job.runSynchronously(on: executor) }
         }
     }
+}
+
+/// A detached OS thread for one blocking job, started with `pthread_create` so that a process with no room for
+/// another thread gets an error to report (Foundation's `Thread.detachNewThread` gives none: the job would
+/// never run, and whoever awaits it would wait forever).
+public enum DetachedThread {
+    private final class Job {
+        let body: @Sendable () -> Void
+        init(_ body: @escaping @Sendable () -> Void) { self.body = body }
+    }
+
+    /// Runs `body` on a new thread; throws when the thread cannot be started (`body` then never runs).
+    public static func start(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws {
+        var attributes = pthread_attr_t()
+        pthread_attr_init(&attributes)
+        defer { pthread_attr_destroy(&attributes) }
+        pthread_attr_setstacksize(&attributes, stackSize)
+        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
+        let retained = Unmanaged.passRetained(Job(body))
+        var thread = pthread_t()
+        let rc = pthread_create(&thread, &attributes, { argument in
+            guard let argument else { return nil }
+            Unmanaged<Job>.fromOpaque(argument).takeRetainedValue().body()
+            return nil
+        }, retained.toOpaque())
+        guard rc == 0 else {
+            retained.release()
+            throw DetachedThreadError(message: "cannot start a thread: \(String(cString: strerror(rc)))")
+        }
+    }
+}
+
+/// Why `DetachedThread.start` could not start its thread.
+public struct DetachedThreadError: Error, CustomStringConvertible {
+    public var message: String
+    public var description: String { message }
 }

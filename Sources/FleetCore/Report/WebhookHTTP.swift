@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// A failed delivery of metrics or of a notification. Its message names the endpoint without the parts of
 /// the URL that may be secret (user, password, path, query), what happened, and what to do.
@@ -29,14 +30,21 @@ public enum HTTPPost {
         let environment = ProcessInfo.processInfo.environment
         do {
             return try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Response, Error>) in
-                Thread.detachNewThread {
-                    do {
-                        continuation.resume(returning: try exchange.perform(timeout: timeout, trust: trust, environment: environment))
-                    } catch {
-                        continuation.resume(throwing: error)
+                do {
+                    // The exchange blocks (connect, TLS, read): a thread of its own, never Swift's pool.
+                    try DetachedThread.start {
+                        do {
+                            continuation.resume(returning: try exchange.perform(timeout: timeout, trust: trust, environment: environment))
+                        } catch {
+                            continuation.resume(throwing: error)
+                        }
                     }
+                } catch {
+                    continuation.resume(throwing: error)
                 }
             }
+        } catch let failure as DetachedThreadError {
+            throw DeliveryError("\(redact(url)): \(failure.message)")
         } catch let failure as HTTPFailure {
             throw DeliveryError("\(redact(url)): \(describe(failure, timeout: timeout))")
         }
