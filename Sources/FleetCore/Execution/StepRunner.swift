@@ -113,7 +113,7 @@ public struct UploadFiles: Sendable {
         for source in sources where source.kind == .playbook {
             guard let path = source.localPath, playbooks[path] == nil else { continue }
             guard let data = FileManager.default.contents(atPath: path) else {
-                throw InventoryError(file: path, line: nil, column: nil, message: "cannot read the host script \(path)")
+                throw PlaybooksError("cannot read the host script \(path); check that it exists and is readable")
             }
             playbooks[path] = Array(data)
         }

@@ -115,7 +115,7 @@ public enum PlanBuilder {
         }
         for name in input.playbookNames {
             guard !name.isEmpty, !name.hasPrefix("."), name.unicodeScalars.allSatisfy({ Validation.isAlnum($0) || "._-".unicodeScalars.contains($0) }) else {
-                throw InventoryError(file: input.playbooksDir, message: "playbook name '\(YAMLSection.printable(name))' must be a plain file name like deploy.sh")
+                throw PlaybooksError("\(input.playbooksDir): host script name '\(YAMLSection.printable(name))' must be a plain file name like deploy.sh")
             }
         }
         let known = Set(input.inventory.hosts.map(\.name))
