@@ -18,8 +18,11 @@ struct RegistryE2ETests {
           username: {env: LAB_REGISTRY_USER}
           password: {env: LAB_REGISTRY_PASSWORD}
         env:
-          clear: {GREETING: hello}
+          clear: {GREETING: hello, WORKER_JOB_SECONDS: "1"}
           secret: [SHOP_SECRET]
+        processes:
+          web: {options: {memory: 256m, labels: {team: shop}}}
+          job: {cmd: [/bin/worker], hosts: [web2], check: {running_for: 2s}, stop_timeout: 20s, options: {memory: 256m, labels: {team: shop}}}
 
         """
     }
@@ -74,15 +77,21 @@ struct RegistryE2ETests {
             #expect(argv.contains("preflight.sh") && argv.contains("--login \(user)"), "the sampler missed the login: \(argv.count) bytes")
             #expect(!argv.contains(password) && !argv.contains(Self.tricky))
 
-            // The containers run the image from the auth registry, and see the secret exactly.
+            // Every container (the web on both hosts, the worker on web2) runs the image from the auth registry with
+            // the container options, and sees the secret exactly.
             let seen = try await lab.shell({ _ in
-                "c=$(docker ps -q --filter name=^reg-auth-); docker inspect -f '{{.Config.Image}}' $c; docker exec $c env"
+                "for c in $(docker ps -q --filter label=fleet.app=reg-auth); do "
+                    + "docker inspect -f '{{.Name}} {{.Config.Image}} {{.HostConfig.Memory}} {{index .Config.Labels \"team\"}}' $c; "
+                    + "docker exec $c env | grep -E '^(SHOP_SECRET|GREETING)='; done"
             }, on: ["web1", "web2"])
-            for answer in seen {
-                #expect(answer.contains("10.77.0.1:5001/demo:v1"), "\(answer.prefix(300))")
-                #expect(answer.split(separator: "\n").contains { $0 == "SHOP_SECRET=\(Self.tricky)" }, "the secret did not arrive exactly")
-                #expect(answer.contains("GREETING=hello"))
+            for (answer, count) in zip(seen, [1, 2]) {
+                let lines = answer.split(separator: "\n")
+                let containers = lines.filter { $0.contains("/reg-auth-") }
+                #expect(containers.count == count && containers.allSatisfy { $0.hasSuffix(" 10.77.0.1:5001/demo:v1 268435456 shop") }, "\(answer.prefix(600))")
+                #expect(lines.filter { $0 == "SHOP_SECRET=\(Self.tricky)" }.count == count, "the secret did not arrive exactly")
+                #expect(lines.filter { $0 == "GREETING=hello" }.count == count)
             }
+            #expect(seen.last?.contains("/reg-auth-job-a ") == true, "the worker runs on web2: \(seen.last ?? "")")
             // The login lasted only until the pull: the app's docker config folder is 0700 and holds no login.
             for host in ["web1", "web2"] {
                 let folder = "\(lab.dir)/\(host)/state/docker"
@@ -117,6 +126,14 @@ struct RegistryE2ETests {
             let noSecrets = Captured()
             #expect(try await Deploy.parse(["--inventory", inventory, "v3"]).run(context: noSecrets.context(environment: LabApp.environment)) == 2)
             #expect(noSecrets.err.contains("'SHOP_SECRET' is listed in env.secret but is not set in fleet's environment"), "\(noSecrets.err)")
+            // A rollback sends no secret: from the same shell, every process of both hosts goes back to v1.
+            let back = Captured()
+            #expect(try await Rollback.parse(["--inventory", inventory]).run(context: back.context(environment: LabApp.environment)) == 0, "\(back.err)")
+            let running = try await lab.shell({ _ in
+                "docker ps --filter label=fleet.app=reg-auth --format '{{.Names}} {{.Label \"fleet.version\"}}' | sort"
+            }, on: ["web1", "web2"])
+            #expect(running.first?.contains(" v1") == true && running.first?.contains(" v2") == false, "\(running)")
+            #expect(running.last.map { $0.contains("reg-auth-job-a v1") && !$0.contains(" v2") } == true, "\(running)")
 
             // Neither the password nor the secret in any output, plan, report, history, or the hosts' folders and logs.
             let planOut = Captured()

@@ -147,7 +147,7 @@ final class LabApp: @unchecked Sendable {
         let answers = try await shell({ h in
             let d = "\(self.dir)/\(h)/nginx"
             return "if [ -s \(d)/nginx.pid ]; then kill \"$(cat \(d)/nginx.pid)\" 2>/dev/null || true; sleep 0.3; fi; "
-                + "docker rm -f \(self.app)-blue \(self.app)-green >/dev/null 2>&1 || true; "
+                + "docker rm -f \(self.app)-blue \(self.app)-green $(docker ps -aq --filter label=fleet.app=\(self.app)) >/dev/null 2>&1 || true; "
                 + "nginx -c \(d)/nginx.conf </dev/null >/dev/null 2>&1 && echo started"
         }, on: hosts.map(\.name))
         for answer in answers where !answer.contains("started") {
@@ -181,7 +181,7 @@ final class LabApp: @unchecked Sendable {
         _ = try? await shell({ h in
             let d = "\(self.dir)/\(h)/nginx"
             return "if [ -s \(d)/nginx.pid ]; then kill \"$(cat \(d)/nginx.pid)\" 2>/dev/null || true; fi; "
-                + "docker rm -f \(self.app)-blue \(self.app)-green >/dev/null 2>&1 || true"
+                + "docker rm -f \(self.app)-blue \(self.app)-green $(docker ps -aq --filter label=fleet.app=\(self.app)) >/dev/null 2>&1 || true"
         }, on: hosts.map(\.name))
         try? FileManager.default.removeItem(atPath: dir)
     }
