@@ -52,8 +52,14 @@ extension DeployE2ETests {
         removeWorkers()
         defer { removeWorkers() }
         let inventory = try workerInventory()
-        let (base, baseOut) = try await deploy(inventory, ["v1"])
+        // The web serves v1 first (on a fresh lab nothing does); then, under load on every host's nginx, the
+        // workers' first deploy starts them next to the serving web.
+        let (ready, readyOut) = try await deploy(try E2E.inventory(), ["v1"])
+        try #require(ready == 0, "\(readyOut.err)")
+        var (base, baseOut) = (Int32(-1), Captured())
+        let firstLoad = try await underLoad { (base, baseOut) = try await deploy(inventory, ["v1"]) }
         try #require(base == 0, "\(baseOut.err)")
+        #expect(failedRequests(firstLoad) == 0, "\(firstLoad)")
         #expect(workers(1) == ["demo-job-a v1 running"])
         #expect(workers(3).isEmpty)
         let first = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
