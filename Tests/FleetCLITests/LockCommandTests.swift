@@ -98,10 +98,21 @@ struct LockCommandTests {
         let path = try lab.writeInventory(name: "dead", hostLines: ["  web1: 10.77.0.11", "  dead: 10.77.0.99"])
         let captured = Captured()
         let code = try await LockStatus.parse(["--inventory", path]).run(context: captured.context(environment: LabApp.environment))
-        await lab.stop()
         #expect(code == 1)
         let dead = try #require(captured.out.split(separator: "\n").first { $0.hasPrefix("dead") })
         #expect(dead.contains("UNREACHABLE"), "\(dead)")
         #expect(captured.out.contains("web1  free"), "\(captured.out)")
+
+        // A release cannot know whether a run is alive on the host it cannot reach: it releases nothing (exit 4),
+        // names that host and says how to leave it out; with --hosts, the others are released.
+        let refused = Captured()
+        #expect(try await LockRelease.parse(["--inventory", path]).run(context: refused.context(environment: LabApp.environment)) == 4)
+        #expect(refused.err.contains("nothing was released: a run may be alive on dead") && refused.err.contains("--hosts"), "\(refused.err)")
+        #expect(!refused.out.contains("web1:"), "\(refused.out)")
+        let others = Captured()
+        #expect(try await LockRelease.parse(["--inventory", path, "--hosts", "web1"]).run(context: others.context(environment: LabApp.environment)) == 0,
+                "\(others.err)")
+        #expect(others.out.contains("web1: no fleet lock was held"), "\(others.out)")
+        await lab.stop()
     }
 }

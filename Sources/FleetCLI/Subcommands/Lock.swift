@@ -70,9 +70,10 @@ public struct LockRelease: ContextCommand {
         discussion: """
             Only for a lock whose holder is gone (killed, a vanished CI runner): releasing the lock of a running \
             deploy lets a second one start. Every host is read first: while a deploy or rollback still runs on \
-            any of them, nothing is released (exit 3, naming the run), unless --force names that run. Exit \
-            status: 0 when every host is now unlocked, 1 when a host could not be reached or refused, 2 for a \
-            usage or inventory error, 3 when a run is alive.
+            any of them, nothing is released (exit 3, naming the run), unless --force names that run; nor while \
+            a host cannot be read (exit 4: leave it out with --hosts). Exit status: 0 when every host is now \
+            unlocked, 1 when a host refused, 2 for a usage or inventory error, 3 when a run is alive, 4 when a \
+            host could not be read.
             """
     )
 
@@ -95,6 +96,17 @@ public struct LockRelease: ContextCommand {
         let alive = zip(setup.hosts, busy).compactMap { host, result -> (String, LockRecord)? in
             guard case .success(let record?) = result, record.runId != forceRun || forceRun == nil else { return nil }
             return (host.name, record)
+        }
+        // A host whose lock could not be read may run a deploy right now: release nothing, and say how to leave it out.
+        let unread = zip(setup.hosts, busy).compactMap { host, result -> (String, HostFailure)? in
+            if case .failure(let failure) = result { return (host.name, failure) } else { return nil }
+        }
+        if !unread.isEmpty {
+            for (_, failure) in unread { context.err("error: \(failure.description)\n") }
+            let names = unread.map(\.0)
+            context.err("error: nothing was released: a run may be alive on \(names.joined(separator: ", ")), whose lock could not be read; "
+                + "reach \(names.count == 1 ? "it" : "them") again, or leave \(names.count == 1 ? "it" : "them") out with --hosts\n")
+            return ExitStatus.preflight
         }
         if !alive.isEmpty {
             for (host, record) in alive { context.err("\(host): a \(record.summary) is running there now\n") }
