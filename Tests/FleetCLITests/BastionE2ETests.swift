@@ -10,9 +10,10 @@ enum BastionInventory {
 
     /// An inventory for priv1 and priv2 in a folder of its own; `proxyJump` nil leaves the key out.
     static func write(proxyJump: String? = "root@10.77.0.250", knownHosts: String = BastionInventory.dir + "/known_hosts",
-                      hosts: String = "  priv1: 10.78.0.11\n  priv2: 10.78.0.12\n", extra: String = "") throws -> String {
+                      hosts: String = "  priv1: 10.78.0.11\n  priv2: 10.78.0.12\n", extra: String = "",
+                      sshConfig: String? = nil) throws -> String {
         guard FileManager.default.fileExists(atPath: dir + "/known_hosts") else { throw BastionDown() }
-        let jump = proxyJump.map { "  proxy_jump: \"\($0)\"\n" } ?? ""
+        let jump = (proxyJump.map { "  proxy_jump: \"\($0)\"\n" } ?? "") + (sshConfig.map { "  config: \($0)\n" } ?? "")
         return try writeInventory("""
             app: demo
             image: 10.77.0.1:5000/demo
@@ -42,6 +43,21 @@ struct BastionE2ETests {
         let code = try await Exec.parse(["--inventory", inventory, "--", "true"]).run(context: captured.context())
         #expect(code != 0)
         #expect(captured.out.contains("priv1") && captured.out.contains("10.78.0.11"), "\(captured.out)\(captured.err)")
+    }
+
+    /// No route in the inventory: the OpenSSH client config's ProxyJump takes the hosts through the bastion.
+    @Test func sshConfigProxyJumpReachesThePrivateHosts() async throws {
+        let config = NSTemporaryDirectory() + "fleet-bastion-sshconfig-\(UInt32.random(in: 0...UInt32.max))"
+        try "Host priv* 10.78.0.*\n    ProxyJump root@10.77.0.250\n".write(toFile: config, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: config) }
+        let inventory = try BastionInventory.write(proxyJump: nil, sshConfig: config)
+        let plan = Captured()
+        #expect(try await PlanCommand.parse(["--inventory", inventory, "v1"]).run(context: plan.context()) == 0, "\(plan.err)")
+        #expect(plan.out.contains("10.77.0.250"), "the plan names the route: \(plan.out.prefix(1500))")
+        let captured = Captured()
+        let code = try await Exec.parse(["--inventory", inventory, "--", "hostname", "-I"]).run(context: captured.context())
+        #expect(code == 0, "\(captured.out)\(captured.err)")
+        #expect(captured.out.contains("10.78.0.11") && captured.out.contains("10.78.0.12"), "\(captured.out)")
     }
 
     @Test func execThroughTheBastion() async throws {
