@@ -43,6 +43,23 @@ struct HistoryCommandTests {
         #expect(limited.err.contains("1 of 3 runs shown"))
     }
 
+    /// A recorded run that cannot be read is named (never skipped): `fleet history` warns and lists the others;
+    /// `--retry-failed` refuses to guess when it is the newest.
+    @Test func anUnreadableRunIsNamedNotSkipped() async throws {
+        let path = try writeInventory(labInventory(hosts: "  web1: 10.77.0.11"))
+        try History.write(report("r1", "deploy", "v1", started: "2026-11-27T09:00:00Z", exit: 0,
+                                 hosts: [HostReport(host: "web1", outcome: .updated, phase: "deploy")], inventory: path))
+        let folder = History.folder(inventory: path, environment: "test")
+        let broken = folder + "/r9-broken.json"  // after r1.json: the newest
+        try "{\"run_id\": \"r2\", \"trunc".write(toFile: broken, atomically: true, encoding: .utf8)
+        let captured = Captured()
+        #expect(try await HistoryCommand.parse(["--inventory", path]).run(context: captured.context()) == 0)
+        #expect(captured.err.contains("warning: \(broken): "), "\(captured.err)")
+        #expect(captured.out.contains("r1"), "\(captured.out)")
+        let inventory = try InventoryLoader.load(path: path)
+        #expect { try History.hostsToRetry(inventory: inventory) } throws: { "\($0)".contains(broken) }
+    }
+
     /// With `processes:`, a column says which processes each run deployed; without, there is none.
     @Test func runsOfAnAppWithProcessesNameThem() throws {
         var web = HostReport(host: "web1", outcome: .updated, phase: "deploy")
