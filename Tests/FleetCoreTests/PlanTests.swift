@@ -112,6 +112,7 @@ import Testing
         #expect(e?.message.contains("1 to 128 letters, digits or @ . _ : + -") == true)
         input = try Self.input(inv)
         input.playbookNames = ["../evil.sh"]
-        #expect(throws: InventoryError.self) { try PlanBuilder.build(input) }
+        let bad = #expect(throws: PlaybooksError.self) { try PlanBuilder.build(input) }
+        #expect(bad?.message.contains("'../evil.sh' must be a plain file name") == true)
     }
 }
