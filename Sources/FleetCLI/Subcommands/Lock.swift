@@ -93,25 +93,20 @@ public struct LockRelease: ContextCommand {
         let setup = try LockSetup(inventory, selection, scripts, context)
         // A run alive on any host: release nothing (its other hosts' locks are not stale either).
         let busy = try await setup.each("lock.sh", ["status"], context) { output, now in LockRecord(output.json?["busy"], now: now) }
-        let alive = zip(setup.hosts, busy).compactMap { host, result -> (String, LockRecord)? in
-            guard case .success(let record?) = result, record.runId != forceRun || forceRun == nil else { return nil }
-            return (host.name, record)
-        }
-        // A host whose lock could not be read may run a deploy right now: release nothing, and say how to leave it out.
-        let unread = zip(setup.hosts, busy).compactMap { host, result -> (String, HostFailure)? in
-            if case .failure(let failure) = result { return (host.name, failure) } else { return nil }
-        }
-        if !unread.isEmpty {
-            for (_, failure) in unread { context.err("error: \(failure.description)\n") }
-            let names = unread.map(\.0)
+        switch LockReleaseRule.verdict(hosts: setup.hosts.map(\.name), busy: busy, force: forceRun) {
+        case .release:
+            break
+        case .unreadable(let failures):
+            // A host whose lock could not be read may run a deploy right now.
+            for failure in failures { context.err("error: \(failure.description)\n") }
+            let names = failures.map(\.host)
             context.err("error: nothing was released: a run may be alive on \(names.joined(separator: ", ")), whose lock could not be read; "
                 + "reach \(names.count == 1 ? "it" : "them") again, or leave \(names.count == 1 ? "it" : "them") out with --hosts\n")
             return ExitStatus.preflight
-        }
-        if !alive.isEmpty {
-            for (host, record) in alive { context.err("\(host): a \(record.summary) is running there now\n") }
+        case .alive(let hosts, let records):
+            for (host, record) in zip(hosts, records) { context.err("\(host): a \(record.summary) is running there now\n") }
             context.err("error: nothing was released: the lock is not stale while that run is alive; wait for it to end, "
-                + "or, if you are sure, name it: fleet lock release --force \(alive[0].1.runId ?? "RUN_ID") ...\n")
+                + "or, if you are sure, name it: fleet lock release --force \(records.first?.runId ?? "RUN_ID") ...\n")
             return ExitStatus.lockHeld
         }
         let results = try await setup.each("lock.sh", ["release", "--force"], context) { output, now in

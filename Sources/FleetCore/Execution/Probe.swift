@@ -26,10 +26,10 @@ public enum Probe {
 
     /// What status.sh's result line says of the release, the slot and the lock (a host never deployed to: none).
     static func state(_ line: JSONValue?) -> HostState {
-        let lock = line?["lock"]?["fleet"]
-        let holder = (lock?.isNull ?? true) ? nil : lock.map { lock in
-            let what = [lock["command"]?.text, lock["version"]?.text].compactMap { $0 }.joined(separator: " ")
-            return "\(lock["who"]?.text ?? "?") (\(what), run \(lock["run_id"]?.text ?? "?"))"
+        // The lock record read as status reads it (`LockRecord`, the one reader); its age is not shown here.
+        let holder = LockRecord(line?["lock"]?["fleet"], now: .distantPast).map { lock in
+            let what = [lock.command, lock.version].compactMap { $0 }.joined(separator: " ")
+            return "\(lock.who ?? "?") (\(what), run \(lock.runId ?? "?"))"
         }
         return HostState(release: line?["current"]?["version"]?.text, slot: line?["slot"]?.text, lock: holder)
     }
