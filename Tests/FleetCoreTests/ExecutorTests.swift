@@ -12,10 +12,13 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     /// Exit status for a command, by host and substring; default 0.
     let failures: [(host: String, contains: String, status: Int32)]
     let unreachable: Set<String>
+    /// How long each command takes.
+    let delay: Duration
 
-    init(failures: [(host: String, contains: String, status: Int32)] = [], unreachable: Set<String> = []) {
+    init(failures: [(host: String, contains: String, status: Int32)] = [], unreachable: Set<String> = [], delay: Duration = .zero) {
         self.failures = failures
         self.unreachable = unreachable
+        self.delay = delay
     }
 
     func record(_ call: Call) { lock.lock(); calls.append(call); lock.unlock() }
@@ -34,6 +37,7 @@ final class RecordingTransport: Transport, @unchecked Sendable {
         let transport: RecordingTransport
         func run(_ command: String, timeout: Duration?, stdin: [UInt8], onLine: LineHandler?) async throws -> CommandResult {
             transport.record(Call(host: hostName, kind: .run, text: command, mode: nil))
+            if transport.delay > .zero { try await Task.sleep(for: transport.delay) }
             if !stdin.isEmpty { transport.recordStdin(hostName, stdin) }
             let status = transport.failures.first { $0.host == hostName && command.contains($0.contains) }?.status ?? 0
             var json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
@@ -103,6 +107,10 @@ struct ExecutorTests {
         #expect(outcomes == ["h1": .failed, "h2": .updated, "h3": .notStarted, "h4": .notStarted])
         #expect(report.hosts[0].exitCode == 11)
         #expect(report.hosts[0].lastLines.contains("boom on h1"))
+        // A failed host's time is what it took until it failed (it once read 0).
+        let slow = RecordingTransport(failures: [(host: "h1", contains: "deploy.sh", status: 11)], delay: .milliseconds(20))
+        let timed = await Executor(plan: plan, sessions: Self.sessions(slow, inventory), files: Self.files(plan)).run()
+        #expect((timed.hosts.first { $0.host == "h1" }?.durationMs ?? 0) >= 20, "\(timed.hosts)")
         // The second batch never ran, but every host's lock was released.
         #expect(!transport.calls(for: "h3").contains { $0.kind == .run && $0.text.contains("deploy.sh --config") })
         for host in ["h1", "h2", "h3", "h4"] {
