@@ -1,9 +1,10 @@
 import Foundation
 
 /// `pthread_create` refused: the errno it returned.
-struct ThreadStartError: Error {
-    var code: Int32
-    var reason: String { String(cString: strerror(code)) }
+public struct ThreadStartError: Error, CustomStringConvertible {
+    public var code: Int32
+    public var reason: String { String(cString: strerror(code)) }
+    public var description: String { "cannot start a thread: \(reason)" }
 }
 
 /// A serial executor that owns one dedicated OS thread.
@@ -19,23 +20,8 @@ final class ThreadExecutor: SerialExecutor, @unchecked Sendable {
     /// Starts the thread. Throws the `pthread_create` error (EAGAIN when the process or the machine has no room
     /// for another thread) instead of trapping, so the caller can make it that host's error.
     init(name: String, stackSize: Int = 512 * 1024) throws(ThreadStartError) {
-        var attributes = pthread_attr_t()
-        pthread_attr_init(&attributes)
-        defer { pthread_attr_destroy(&attributes) }
-        pthread_attr_setstacksize(&attributes, stackSize)
-        pthread_attr_setdetachstate(&attributes, Int32(PTHREAD_CREATE_DETACHED))
-        let retained = Unmanaged.passRetained(self)
-        var thread = pthread_t()
-        let rc = pthread_create(&thread, &attributes, { argument in
-            guard let argument else { return nil }
-            let executor = Unmanaged<ThreadExecutor>.fromOpaque(argument).takeRetainedValue()
-            executor.loop()
-            return nil
-        }, retained.toOpaque())
-        guard rc == 0 else {
-            retained.release()
-            throw ThreadStartError(code: rc)
-        }
+        // The thread holds the executor until its loop ends (after `shutdown`).
+        try DetachedThread.start(stackSize: stackSize) { self.loop() }
     }
 
     func enqueue(_ job: consuming ExecutorJob) {
@@ -98,7 +84,7 @@ public enum DetachedThread {
     }
 
     /// Runs `body` on a new thread; throws when the thread cannot be started (`body` then never runs).
-    public static func start(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws {
+    public static func start(stackSize: Int = 512 * 1024, _ body: @escaping @Sendable () -> Void) throws(ThreadStartError) {
         var attributes = pthread_attr_t()
         pthread_attr_init(&attributes)
         defer { pthread_attr_destroy(&attributes) }
@@ -113,13 +99,7 @@ public enum DetachedThread {
         }, retained.toOpaque())
         guard rc == 0 else {
             retained.release()
-            throw DetachedThreadError(message: "cannot start a thread: \(String(cString: strerror(rc)))")
+            throw ThreadStartError(code: rc)
         }
     }
-}
-
-/// Why `DetachedThread.start` could not start its thread.
-public struct DetachedThreadError: Error, CustomStringConvertible {
-    public var message: String
-    public var description: String { message }
 }

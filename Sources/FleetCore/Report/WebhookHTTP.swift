@@ -43,8 +43,8 @@ public enum HTTPPost {
                     continuation.resume(throwing: error)
                 }
             }
-        } catch let failure as DetachedThreadError {
-            throw DeliveryError("\(redact(url)): \(failure.message)")
+        } catch let failure as ThreadStartError {
+            throw DeliveryError("\(redact(url)): \(failure.description)")
         } catch let failure as HTTPFailure {
             throw DeliveryError("\(redact(url)): \(describe(failure, timeout: timeout))")
         }
