@@ -51,12 +51,6 @@ if ! err=$({ mkdir -p -- "$REL_DIR" && mv -f -- "$ENV_FILE" "$ATTEMPT_ENV"; } 2>
 fi
 chmod 0600 "$ATTEMPT_ENV"
 
-workers_start "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV"
-if [[ -n $CFG_WEB_PROCESS ]]; then
-  swap_release "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
-else
-  workers_release "$VERSION" "$CFG_IMAGE" deploy "$BY"
-fi
-workers_commit "$VERSION"
+switch_to "$VERSION" "$CFG_IMAGE" "$ATTEMPT_ENV" deploy "$BY"
 res_raw changed true
 log "deployed $VERSION"

@@ -225,6 +225,19 @@ host_is_current() {
   workers_current "$1" "$2"
 }
 
+# switch_to VERSION IMAGE ENVFILE ACTION BY: every process of this host onto VERSION (deploy and rollback): the
+# new workers start and pass their checks, then the web swap (lib-swap.sh; without a web process, the release
+# record), then the old workers stop.
+switch_to() {
+  workers_start "$1" "$2" "$3"
+  if [[ -n $CFG_WEB_PROCESS ]]; then
+    swap_release "$@"
+  else
+    workers_release "$1" "$2" "$4" "$5"
+  fi
+  workers_commit "$1"
+}
+
 # workers_release VERSION IMAGE ACTION BY: a host without the web process records the release its workers
 # now run (no nginx, no slot), as swap_release does for the web.
 workers_release() {

@@ -45,12 +45,6 @@ if host_is_current "$TARGET" "$IMAGE" ""; then
 fi
 # An earlier release's image is normally still here (pre-flight does not pull for a rollback).
 image_present "$IMAGE:$TARGET" || pull_and_record "$IMAGE" "$TARGET"
-workers_start "$TARGET" "$IMAGE" "$REL_DIR/env"
-if [[ -n $CFG_WEB_PROCESS ]]; then
-  swap_release "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
-else
-  workers_release "$TARGET" "$IMAGE" rollback "$BY"
-fi
-workers_commit "$TARGET"
+switch_to "$TARGET" "$IMAGE" "$REL_DIR/env" rollback "$BY"
 res_raw changed true
 log "rolled back to $TARGET"
