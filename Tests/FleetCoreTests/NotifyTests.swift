@@ -124,7 +124,7 @@ struct NotifyTests {
             to: ["http://127.0.0.1:9/T0/SECRETPATH", receiver.url + "/fail", receiver.url + "/slow", receiver.url + "/ok"],
             format: .slack)
         let elapsed = Date().timeIntervalSince(started)
-        #expect(elapsed < 20, "took \(elapsed) s")
+        #expect(elapsed < 30, "took \(elapsed) s")  // generous: 2 shared cores; a hang is forever
         #expect(warnings.count == 3)
         #expect(warnings.first?.hasPrefix("warning: webhook 1 of 4 (rollback finished) not delivered: http://127.0.0.1:9/...") == true)
         #expect(warnings.contains { $0.contains("webhook 2 of 4") && $0.contains("answered HTTP 500: no thanks") })
