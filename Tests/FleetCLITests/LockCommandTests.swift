@@ -53,7 +53,7 @@ struct LockCommandTests {
             running.arguments = ["-o", "\(lab.dir)/web2/state/host.lock", "sleep", "120"]
             try running.run()
             // KILL, and its sleep too: both inherit the test runner's blocked signals.
-            let stop = { _ = runShell("pkill -KILL -P \(running.processIdentifier); kill -KILL \(running.processIdentifier)") }
+            let stop = { _ = runShell("pkill -KILL -P \(running.processIdentifier); kill -KILL \(running.processIdentifier) 2>/dev/null") }
             defer { stop() }
             try await Task.sleep(for: .milliseconds(300))
             let holder = "\(lab.dir)/web2/state/host.holder"
