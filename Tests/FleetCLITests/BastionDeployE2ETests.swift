@@ -7,8 +7,8 @@ import Testing
 /// (`lab.sh up --servers` then `lab.sh bastion-up`).
 @Suite("fleet deploy through a bastion", .serialized)
 struct BastionDeployE2ETests {
-    static func serving(_ i: Int) -> String {
-        sh("ip netns exec fleetlab-priv\(i) curl -s -m 5 http://127.0.0.1/version").trimmingCharacters(in: .whitespacesAndNewlines)
+    static func serving(_ i: Int) async -> String {
+        await sh("ip netns exec fleetlab-priv\(i) curl -s -m 5 http://127.0.0.1/version").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     @Test func deployRollbackStatusAndLogsThroughTheBastion() async throws {
@@ -28,13 +28,13 @@ struct BastionDeployE2ETests {
             let code = try await Deploy.parse(["--inventory", inventory, "--force", "--progress", "plain", version])
                 .run(context: E2E.context(captured))
             #expect(code == 0, "\(captured.out)\(captured.err)")
-            #expect(Self.serving(1) == version && Self.serving(2) == version)
+            #expect([await Self.serving(1), await Self.serving(2)] == [version, version])
         }
 
         let back = Captured()
         #expect(try await Rollback.parse(["--inventory", inventory, "--progress", "plain"]).run(context: E2E.context(back)) == 0,
                 "\(back.out)\(back.err)")
-        #expect(Self.serving(1) == "v1" && Self.serving(2) == "v1")
+        #expect([await Self.serving(1), await Self.serving(2)] == ["v1", "v1"])
 
         let status = Captured()
         #expect(try await Status.parse(["--inventory", inventory, "--json"]).run(context: E2E.context(status)) == 0,

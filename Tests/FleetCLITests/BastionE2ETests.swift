@@ -107,7 +107,7 @@ struct BastionE2ETests {
     @Test func changedBastionKeyIsRefusedBeforeAnyChange() async throws {
         let wrong = NSTemporaryDirectory() + "fleet-bastion-wrong-\(UInt32.random(in: 0...UInt32.max))"
         let known = BastionInventory.dir + "/known_hosts"
-        _ = sh("grep -v '^10.77.0.250 ' '\(known)' > '\(wrong)' && grep '^10.78.0.11 ' '\(known)' | sed 's/^10.78.0.11 /10.77.0.250 /' >> '\(wrong)'")
+        _ = await sh("grep -v '^10.77.0.250 ' '\(known)' > '\(wrong)' && grep '^10.78.0.11 ' '\(known)' | sed 's/^10.78.0.11 /10.77.0.250 /' >> '\(wrong)'")
         let inventory = try BastionInventory.write(knownHosts: wrong)
         let captured = Captured()
         let code = try await Deploy.parse(["--inventory", inventory, "--force", "--json", "v1"]).run(context: captured.context())
@@ -119,7 +119,7 @@ struct BastionE2ETests {
         let report = jsonObjects(captured.out).last { ($0["event"] as? String) == "report" }?["report"] as? [String: Any]
         let runId = try #require(report?["run_id"] as? String, "\(captured.out)")
         #expect((report?["hosts"] as? [[String: Any]])?.allSatisfy { ($0["outcome"] as? String) != "updated" } == true, "\(captured.out)")
-        #expect(sh("grep -rl -- '\(runId)' '\(BastionInventory.dir)/priv1' '\(BastionInventory.dir)/priv2' 2>/dev/null").isEmpty)
+        #expect(await sh("grep -rl -- '\(runId)' '\(BastionInventory.dir)/priv1' '\(BastionInventory.dir)/priv2' 2>/dev/null").isEmpty)
     }
 
     /// 20 light hosts behind the light bastion (MaxSessions 10): two jump sessions carry them all.
@@ -128,7 +128,7 @@ struct BastionE2ETests {
         let lines = (try? String(contentsOfFile: light, encoding: .utf8))?.split(separator: "\n") ?? []
         guard lines.count >= 20 else { throw BastionDown() }
         let known = NSTemporaryDirectory() + "fleet-light-bastion-\(UInt32.random(in: 0...UInt32.max))"
-        _ = sh("cat '\(light)' > '\(known)' && grep '^127.0.9.1 ' '\(BastionInventory.dir)/known_hosts' >> '\(known)'")
+        _ = await sh("cat '\(light)' > '\(known)' && grep '^127.0.9.1 ' '\(BastionInventory.dir)/known_hosts' >> '\(known)'")
         let hosts = lines.prefix(20).enumerated().map { "  light\($0.offset + 1): \($0.element.split(separator: " ")[0])\n" }.joined()
         let inventory = try BastionInventory.write(proxyJump: "root@127.0.9.1", knownHosts: known, hosts: hosts)
         let jumps = JumpHosts()

@@ -25,7 +25,7 @@ struct DeployE2ETests {
         #expect(code == 0, "\(captured.err)")
         #expect(totalRequests(load) > 100)
         #expect(failedRequests(load) == 0, "\(load)")
-        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v2") }
+        for host in 1...E2E.hostCount { #expect(await E2E.serving(host) == "v2") }
         #expect(captured.err.contains("updated (\(E2E.hostCount)): web1, web2, web3"))
 
         // The JSON report, and the history beside the inventory.
@@ -57,21 +57,21 @@ struct DeployE2ETests {
         for host in 3...E2E.hostCount { #expect(outcome["web\(host)"] == .notStarted) }
         #expect(report.hosts.first { $0.host == "web1" }?.exitCode == 11)
         #expect(brokenOut.err.contains("halted:"))
-        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v2") }
+        for host in 1...E2E.hostCount { #expect(await E2E.serving(host) == "v2") }
 
         // Roll one host back: it returns to v1, its previous release; the others stay.
         let back = try Rollback.parse(["--inventory", inventory, "--host", "web1"])
         let backOut = Captured()
         #expect(try await back.run(context: E2E.context(backOut)) == 0, "\(backOut.err)")
-        #expect(E2E.serving(1) == "v1")
-        #expect(E2E.serving(2) == "v2")
+        #expect(await E2E.serving(1) == "v1")
+        #expect(await E2E.serving(2) == "v2")
 
         // The env file's values appear nowhere: output, reports, history, plan.
         let plan = Captured()
         _ = try await PlanCommand.parse(["--inventory", inventory, "v2"]).run(context: E2E.context(plan))
         #expect(plan.out.contains("SECRET_TOKEN"))
         let folder = (inventory as NSString).deletingLastPathComponent
-        let historyText = sh("cat \(folder)/.fleet/history/e2e/*.json")
+        let historyText = await sh("cat \(folder)/.fleet/history/e2e/*.json")
         for text in [baseOut.err, captured.err, jsonOut.out, brokenOut.err, backOut.err, plan.out, historyText] {
             #expect(!text.contains(E2E.secret))
         }
@@ -80,8 +80,8 @@ struct DeployE2ETests {
     @Test func concurrentDeployIsRefusedNamingTheHolder() async throws {
         let inventory = try E2E.inventory()
         let state = "\(Lab.dir)/hosts/web2/opt"
-        sh("\(state)/bin/lock.sh --config \(state)/fleet.conf acquire --run-id other-run --who alice@laptop --pid 4242 --command deploy --version v9 >/dev/null 2>&1")
-        defer { sh("\(state)/bin/lock.sh --config \(state)/fleet.conf release --run-id other-run >/dev/null 2>&1") }
+        await sh("\(state)/bin/lock.sh --config \(state)/fleet.conf acquire --run-id other-run --who alice@laptop --pid 4242 --command deploy --version v9 >/dev/null 2>&1")
+        defer { shNow("\(state)/bin/lock.sh --config \(state)/fleet.conf release --run-id other-run >/dev/null 2>&1") }
         let (code, captured) = try await deploy(inventory, ["v2"])
         #expect(code == 3, "\(captured.err)")
         #expect(captured.err.contains("alice@laptop"))
@@ -90,13 +90,13 @@ struct DeployE2ETests {
     @Test func aHostWhoseSshdIsDownStopsTheDeployBeforeAnyChange() async throws {
         let inventory = try E2E.inventory()
         let last = E2E.hostCount
-        let before = (1..<last).map { E2E.serving($0) }
-        E2E.lab("stop-sshd web\(last)")
-        defer { E2E.lab("start-sshd web\(last)") }
+        let before = await E2E.serving(1..<last)
+        await E2E.lab("stop-sshd web\(last)")
+        defer { shNow("\(E2E.repo)/scripts/lab/lab.sh start-sshd web\(last) 2>&1") }
         let target = before[0] == "v1" ? "v2" : "v1"
         let (code, captured) = try await deploy(inventory, [target])
         #expect(code == 4, "\(captured.err)")
         #expect(captured.err.contains("web\(last)"))
-        #expect((1..<last).map { E2E.serving($0) } == before)
+        #expect(await E2E.serving(1..<last) == before)
     }
 }

@@ -33,9 +33,9 @@ extension DeployE2ETests {
         let outcome = Dictionary(uniqueKeysWithValues: report.hosts.map { ($0.host, $0.outcome) })
         #expect(outcome["web1"] == .updated && outcome["web2"] == .updated, "\(output)")
         for host in 3...E2E.hostCount { #expect(outcome["web\(host)"] == .notStarted) }
-        #expect(E2E.serving(1) == "v2" && E2E.serving(2) == "v2")
-        for host in 3...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
-        for host in 1...E2E.hostCount { #expect(!E2E.fleetLockHeld(host), "web\(host)") }
+        #expect(await E2E.serving(1...2) == ["v2", "v2"])
+        for host in 3...E2E.hostCount { #expect(await E2E.serving(host) == "v1") }
+        for host in 1...E2E.hostCount { #expect(await !E2E.fleetLockHeld(host), "web\(host)") }
     }
 
     @Test func aConnectionDroppedMidSwapFailsThatHostAndEveryHostStillServes() async throws {
@@ -54,7 +54,7 @@ extension DeployE2ETests {
                 try await Task.sleep(for: .milliseconds(100))
             }
             try await Task.sleep(for: .milliseconds(800))
-            dropped = E2E.dropConnections(host: 1)
+            dropped = await E2E.dropConnections(host: 1)
             code = try await rollout.value
         }
         #expect(dropped > 0, "no sshd connection process found for web1")
@@ -69,11 +69,11 @@ extension DeployE2ETests {
         }
         // The host's own deploy script may still be finishing its swap: wait for it, then every host serves a
         // healthy release and no fleet lock is left.
-        E2E.waitForHostScripts(host: 1)
+        await E2E.waitForHostScripts(host: 1)
         for host in 1...E2E.hostCount {
-            #expect(["v1", "v2"].contains(E2E.serving(host)), "web\(host)")
-            #expect(E2E.health(host) == "200", "web\(host)")
-            #expect(!E2E.fleetLockHeld(host), "web\(host)")
+            #expect(await ["v1", "v2"].contains(E2E.serving(host)), "web\(host)")
+            #expect(await E2E.health(host) == "200", "web\(host)")
+            #expect(await !E2E.fleetLockHeld(host), "web\(host)")
         }
     }
 }

@@ -70,17 +70,17 @@ extension E2E {
     }
 
     /// Whether a fleet lock file is on lab host `host` (the e2e inventory's state folder).
-    static func fleetLockHeld(_ host: Int) -> Bool {
-        !sh("find \(Lab.dir)/hosts/web\(host)/state -name fleet.lock 2>/dev/null").isEmpty
+    static func fleetLockHeld(_ host: Int) async -> Bool {
+        await !sh("find \(Lab.dir)/hosts/web\(host)/state -name fleet.lock 2>/dev/null").isEmpty
     }
 
-    static func health(_ host: Int) -> String {
-        sh("curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.77.0.\(10 + host)/health")
+    static func health(_ host: Int) async -> String {
+        await sh("curl -s -m 5 -o /dev/null -w '%{http_code}' http://10.77.0.\(10 + host)/health")
     }
 
     /// Kills (SIGKILL) the sshd processes that carry the connection running web`host`'s deploy script, found
     /// by walking up from the script to the lab's sshd listener (which stays). Returns how many were killed.
-    static func dropConnections(host: Int) -> Int {
+    static func dropConnections(host: Int) async -> Int {
         let script = """
         listener=$(cat '\(Lab.dir)/hosts/web\(host)/sshd.pid')
         p=$(pgrep -o -f 'hosts/web\(host)/opt/bin/deploy.sh') || exit 0
@@ -94,11 +94,11 @@ extension E2E {
         let path = NSTemporaryDirectory() + "fleet-drop-\(UInt32.random(in: 0...UInt32.max)).sh"
         try? script.write(toFile: path, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(atPath: path) }
-        return Int(sh("bash \(path)").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        return Int(await sh("bash \(path)").trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
     }
 
     /// Waits (up to 2 minutes) until no deploy or rollback script of web`host` runs any more.
-    static func waitForHostScripts(host: Int) {
-        sh("for _ in $(seq 240); do pgrep -f 'hosts/web\(host)/opt/bin/(deploy|rollback).sh' >/dev/null || break; sleep 0.5; done")
+    static func waitForHostScripts(host: Int) async {
+        await sh("for _ in $(seq 240); do pgrep -f 'hosts/web\(host)/opt/bin/(deploy|rollback).sh' >/dev/null || break; sleep 0.5; done")
     }
 }

@@ -53,16 +53,28 @@ enum E2E {
     }
 
     /// The version each host's nginx serves now.
-    static func serving(_ host: Int) -> String {
-        sh("curl -s -m 5 http://10.77.0.\(10 + host)/version").trimmingCharacters(in: .whitespacesAndNewlines)
+    static func serving(_ host: Int) async -> String {
+        await sh("curl -s -m 5 http://10.77.0.\(10 + host)/version").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func lab(_ args: String) { _ = sh("\(repo)/scripts/lab/lab.sh \(args) 2>&1") }
+    /// The versions `hosts` serve now, in order.
+    static func serving(_ hosts: some Sequence<Int>) async -> [String] {
+        var versions = [String]()
+        for host in hosts { versions.append(await serving(host)) }
+        return versions
+    }
+
+    static func lab(_ args: String) async { _ = await sh("\(repo)/scripts/lab/lab.sh \(args) 2>&1") }
 }
 
-/// Runs a shell command to the end (popen; off the cooperative pool when called through `background`).
+/// Runs a shell command to the end (popen) on a thread of its own, so its wait never holds one of the two
+/// cooperative threads that every suite running beside it needs.
 @discardableResult
-func sh(_ command: String) -> String { runShell(command).output }
+func sh(_ command: String) async -> String { await background(command) }
+
+/// A short shell command run right here, for `defer` blocks, which cannot wait with `await`.
+@discardableResult
+func shNow(_ command: String) -> String { runShell(command).output }
 
 /// A shell command on a thread of its own, so a long wait never holds a cooperative thread.
 func background(_ command: String) async -> String {
@@ -72,7 +84,7 @@ func background(_ command: String) async -> String {
             var none = sigset_t()
             sigemptyset(&none)
             pthread_sigmask(SIG_SETMASK, &none, nil)
-            continuation.resume(returning: sh(command))
+            continuation.resume(returning: runShell(command).output)
         }
     }
 }
@@ -84,12 +96,12 @@ func underLoad(hosts: Int = E2E.hostCount, _ body: () async throws -> Void) asyn
     let load = Task { await background("echo $$ > \(pidFile); exec python3 \(E2E.repo)/scripts/lab/load.py \(addresses) --seconds 300") }
     try await Task.sleep(for: .seconds(1))
     do { try await body() } catch {
-        sh("kill -TERM $(cat \(pidFile))")
+        await sh("kill -TERM $(cat \(pidFile))")
         _ = await load.value
         throw error
     }
     try await Task.sleep(for: .seconds(1))
-    sh("kill -TERM $(cat \(pidFile))")
+    await sh("kill -TERM $(cat \(pidFile))")
     let output = await load.value
     let json = output.firstIndex(of: "{").map { String(output[$0...]) } ?? "{}"
     return (try? JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any]) ?? [:]

@@ -30,21 +30,22 @@ extension DeployE2ETests {
         return path
     }
 
-    func docker(_ host: Int, _ args: String) -> String {
-        sh("\(E2E.repo)/scripts/lab/lab.sh exec web\(host) -- docker \(args) 2>&1").trimmingCharacters(in: .whitespacesAndNewlines)
+    func docker(_ host: Int, _ args: String) async -> String {
+        await sh("\(E2E.repo)/scripts/lab/lab.sh exec web\(host) -- docker \(args) 2>&1").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// `NAME VERSION STATE` of the app's worker containers on a host, sorted.
-    func workers(_ host: Int, app: String = "demo") -> [String] {
-        docker(host, "ps -a --filter label=fleet.app=\(app) --filter label=fleet.process=job --format '{{.Names}} {{.Label \"fleet.version\"}} {{.State}}'")
+    func workers(_ host: Int, app: String = "demo") async -> [String] {
+        await docker(host, "ps -a --filter label=fleet.app=\(app) --filter label=fleet.process=job --format '{{.Names}} {{.Label \"fleet.version\"}} {{.State}}'")
             .split(separator: "\n").map(String.init).sorted()
     }
 
     /// Workers left by this suite would run on under the other tests' inventories (which name no workers).
+    /// Synchronous: it runs in a `defer`.
     func removeWorkers() {
         for host in 1...E2E.hostCount {
-            _ = docker(host, "rm -f demo-job-a demo-job-b")
-            sh("rm -f \(Lab.dir)/hosts/web\(host)/state/worker-job")
+            shNow("\(E2E.repo)/scripts/lab/lab.sh exec web\(host) -- docker rm -f demo-job-a demo-job-b >/dev/null 2>&1")
+            shNow("rm -f \(Lab.dir)/hosts/web\(host)/state/worker-job")
         }
     }
 
@@ -60,25 +61,25 @@ extension DeployE2ETests {
         let firstLoad = try await underLoad { (base, baseOut) = try await deploy(inventory, ["v1"]) }
         try #require(base == 0, "\(baseOut.err)")
         #expect(failedRequests(firstLoad) == 0, "\(firstLoad)")
-        #expect(workers(1) == ["demo-job-a v1 running"])
-        #expect(workers(3).isEmpty)
+        #expect(await workers(1) == ["demo-job-a v1 running"])
+        #expect(await workers(3).isEmpty)
         let first = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         #expect(first.hosts.first { $0.host == "web1" }?.processes == ["web", "job"])
         #expect(first.hosts.first { $0.host == "web3" }?.processes == ["web"])
 
         // A worker container a killed run left (not recorded, another version) is stopped by the next run's
         // recovery; the same version again changes nothing else.
-        _ = docker(1, "run -d --name demo-job-b --label fleet.app=demo --label fleet.process=job --label fleet.version=v2 "
+        _ = await docker(1, "run -d --name demo-job-b --label fleet.app=demo --label fleet.process=job --label fleet.version=v2 "
             + "10.77.0.1:5000/demo:v1 /bin/worker")
         let (again, againOut) = try await deploy(inventory, ["v1"])
         #expect(again == 0, "\(againOut.err)")
-        #expect(workers(1) == ["demo-job-a v1 running", "demo-job-b v2 exited"])
+        #expect(await workers(1) == ["demo-job-a v1 running", "demo-job-b v2 exited"])
         let repeated = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         #expect(repeated.hosts.allSatisfy { $0.outcome == .skipped }, "\(repeated.hosts)")
-        #expect(docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")
+        #expect(await docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")
         // A file in the worker's named volume, checked again after the deploys below replaced its container.
         let marker = "kept-\(UInt32.random(in: 0...UInt32.max))"
-        for host in 1...2 { _ = docker(host, "exec -u 0 demo-job-a sh -c 'echo \(marker) > /data/marker'") }
+        for host in 1...2 { _ = await docker(host, "exec -u 0 demo-job-a sh -c 'echo \(marker) > /data/marker'") }
 
         // status: a line per process; logs and exec --container pick the worker's container with --process.
         let status = Captured()
@@ -109,17 +110,17 @@ extension DeployE2ETests {
         #expect(codes == [0, 0], "\(outputs)")
         #expect(totalRequests(load) > 100)
         #expect(failedRequests(load) == 0, "\(load)")
-        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
+        for host in 1...E2E.hostCount { #expect(await E2E.serving(host) == "v1") }
         for host in 1...2 {
             // v1 on a (started again by the rollback), v2 on b, stopped.
-            #expect(workers(host) == ["demo-job-a v1 running", "demo-job-b v2 exited"], "web\(host)")
+            #expect(await workers(host) == ["demo-job-a v1 running", "demo-job-b v2 exited"], "web\(host)")
             // The v2 worker got SIGTERM, finished the job it was on and exited by itself (0, not SIGKILL's 137).
-            let logs = docker(host, "logs demo-job-b")
+            let logs = await docker(host, "logs demo-job-b")
             #expect(logs.range(of: "finished job [0-9]+ after SIGTERM", options: .regularExpression) != nil, "\(logs.suffix(300))")
-            #expect(docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-b") == "0")
+            #expect(await docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-b") == "0")
         }
-        #expect(workers(3).isEmpty && workers(4).isEmpty)
-        for host in 1...2 { #expect(docker(host, "exec demo-job-a cat /data/marker") == marker, "web\(host): the volume's file") }
+        #expect(await workers(3) + workers(4) == [])
+        for host in 1...2 { #expect(await docker(host, "exec demo-job-a cat /data/marker") == marker, "web\(host): the volume's file") }
 
         // A worker whose check fails (its command exits at once): the first batch fails with exit 23 and
         // every process of those hosts stays on v1; the rollout halts before the second batch.
@@ -129,10 +130,10 @@ extension DeployE2ETests {
         #expect(failedOut.err.contains("failed its check"))
         let report = try #require(History.list(inventory: bad, environment: "e2e").compactMap { try? $0.get() }.last)
         #expect(report.hosts.first { $0.host == "web1" }?.exitCode == 23)
-        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
+        for host in 1...E2E.hostCount { #expect(await E2E.serving(host) == "v1") }
         for host in 1...2 {
-            #expect(workers(host) == ["demo-job-a v1 running"], "web\(host)")
-            #expect(docker(host, "ps --filter label=fleet.app=demo --filter label=fleet.slot --format '{{.Label \"fleet.version\"}}'") == "v1")
+            #expect(await workers(host) == ["demo-job-a v1 running"], "web\(host)")
+            #expect(await docker(host, "ps --filter label=fleet.app=demo --filter label=fleet.slot --format '{{.Label \"fleet.version\"}}'") == "v1")
         }
 
         // The inventory without `processes:` (the web process alone), deployed on the version the hosts run (the
@@ -141,18 +142,21 @@ extension DeployE2ETests {
         let (webOnly, webOnlyOut) = try await deploy(plain, ["v1"])
         #expect(webOnly == 0, "\(webOnlyOut.err)")
         for host in 1...2 {
-            #expect(workers(host) == ["demo-job-a v1 exited"], "web\(host)")
-            #expect(docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-a") == "0")
+            #expect(await workers(host) == ["demo-job-a v1 exited"], "web\(host)")
+            #expect(await docker(host, "inspect -f '{{.State.ExitCode}}' demo-job-a") == "0")
             #expect(!FileManager.default.fileExists(atPath: "\(Lab.dir)/hosts/web\(host)/state/worker-job"))
         }
-        for host in 1...E2E.hostCount { #expect(E2E.serving(host) == "v1") }
+        for host in 1...E2E.hostCount { #expect(await E2E.serving(host) == "v1") }
     }
 
     /// An app of workers only (no web process, so no nginx) on web3 and web4, checked by a command run in the new
     /// container: deploy, status, logs, rollback.
     @Test func anAppOfWorkersOnlyNeedsNoNginx() async throws {
         let dir = "/tmp/fleet-proc-workers"
-        let clean = { for host in 3...4 { _ = self.docker(host, "rm -f proc-workers-job-a proc-workers-job-b") }; sh("rm -rf \(dir)") }
+        let clean = {
+            for host in 3...4 { shNow("\(E2E.repo)/scripts/lab/lab.sh exec web\(host) -- docker rm -f proc-workers-job-a proc-workers-job-b >/dev/null 2>&1") }
+            shNow("rm -rf \(dir)")
+        }
         clean()
         defer { clean() }
         for sub in ["inventory", "web3/state", "web4/state"] {
@@ -178,7 +182,7 @@ extension DeployE2ETests {
             let (code, out) = try await deploy(inventory, [version])
             #expect(code == 0, "\(out.err)")
         }
-        #expect(workers(3, app: "proc-workers") == ["proc-workers-job-a v1 exited", "proc-workers-job-b v2 running"])
+        #expect(await workers(3, app: "proc-workers") == ["proc-workers-job-a v1 exited", "proc-workers-job-b v2 running"])
         let status = Captured()
         #expect(try await Status.parse(["--inventory", inventory]).run(context: E2E.context(status)) == 0, "\(status.out)\(status.err)")
         #expect(status.out.contains("web4 job") && status.out.contains("ok (running)"), "\(status.out)")
@@ -188,8 +192,8 @@ extension DeployE2ETests {
         let back = Captured()
         #expect(try await Rollback.parse(["--inventory", inventory]).run(context: E2E.context(back)) == 0, "\(back.err)")
         for host in 3...4 {
-            #expect(workers(host, app: "proc-workers") == ["proc-workers-job-a v1 running", "proc-workers-job-b v2 exited"])
-            #expect(docker(host, "logs proc-workers-job-b").contains("after SIGTERM"))
+            #expect(await workers(host, app: "proc-workers") == ["proc-workers-job-a v1 running", "proc-workers-job-b v2 exited"])
+            #expect(await docker(host, "logs proc-workers-job-b").contains("after SIGTERM"))
         }
     }
 }

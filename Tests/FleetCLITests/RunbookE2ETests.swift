@@ -75,10 +75,10 @@ extension DeployE2ETests {
             case "failed-health-check.md":
                 #expect(try await deploy(production, ["v3"]).0 == 1)
             case "host-never-came-back.md":
-                E2E.lab("stop-sshd web\(web3)")
+                await E2E.lab("stop-sshd web\(web3)")
             case "stale-lock.md":
                 let state = "\(Lab.dir)/hosts/web2/opt"
-                sh("\(state)/bin/lock.sh --config \(state)/fleet.conf acquire --run-id crashed-run --who alice@laptop --pid 4242 --command deploy --version v9 >/dev/null 2>&1")
+                await sh("\(state)/bin/lock.sh --config \(state)/fleet.conf acquire --run-id crashed-run --who alice@laptop --pid 4242 --command deploy --version v9 >/dev/null 2>&1")
                 #expect(try await deploy(production, ["v2"]).0 == 3)
             default:
                 break
@@ -87,7 +87,7 @@ extension DeployE2ETests {
             for command in commands {
                 // host-never-came-back: the last block is for when the host is back.
                 if file == "host-never-came-back.md", command.block == commands.last?.block, !started {
-                    E2E.lab("start-sshd web\(web3)")
+                    await E2E.lab("start-sshd web\(web3)")
                     started = true
                 }
                 let (code, captured) = try await runRunbook(command, in: app)
@@ -96,11 +96,11 @@ extension DeployE2ETests {
                 #expect(code == want, "\(file):\(command.line) `\(command.text)` exit \(code)\n\(captured.err.suffix(1500))\(captured.out.suffix(500))")
             }
         }
-        E2E.lab("start-sshd web\(web3)")
+        await E2E.lab("start-sshd web\(web3)")
         // Every runbook leaves the fleet serving: each host healthy, no lock left.
         for host in 1...E2E.hostCount {
-            #expect(E2E.health(host) == "200", "web\(host)")
-            #expect(!E2E.fleetLockHeld(host), "web\(host)")
+            #expect(await E2E.health(host) == "200", "web\(host)")
+            #expect(await !E2E.fleetLockHeld(host), "web\(host)")
         }
         #expect(results.count >= 30, "\(results.joined(separator: "\n"))")
     }
