@@ -176,32 +176,6 @@ workers_commit() {
   WORKERS_NEW=() WORKERS_OLD=()
 }
 
-# workers_recover: after a killed run, every worker has one running container: the recorded one, or the one
-# on the release current names (a run killed after recording the release, before its workers were). Any
-# other running one stops (SIGTERM first: a half-started new worker, or an old one not yet stopped).
-workers_recover() {
-  local ver p rec n
-  ver=$(kv_get "$(state_path current)" VERSION)
-  worker_list
-  for p in "${WORKER_NAMES[@]}"; do
-    rec=$(worker_current "$p")
-    for n in "$CFG_APP-$p-a" "$CFG_APP-$p-b"; do
-      [[ -n $ver && $n != "$rec" && $(ctr_state "$n") == running && $(ctr_label "$n" fleet.version) == "$ver" ]] || continue
-      if [[ -z $rec || $(ctr_state "$rec") != running || $(ctr_label "$rec" fleet.version) != "$ver" ]]; then
-        log "recovering worker $p: $n runs $ver, which current names; it becomes the recorded one"
-        write_atomic "$(worker_state "$p")" 0600 < <(printf 'CONTAINER=%s\nVERSION=%s\n' "$n" "$ver")
-        rec=$n
-      fi
-    done
-    for n in "$CFG_APP-$p-a" "$CFG_APP-$p-b"; do
-      [[ $n != "$rec" && $(ctr_state "$n") == running ]] || continue
-      worker_conf "$p"
-      log "stopping worker $n, left by an interrupted run (SIGTERM, SIGKILL after ${WK_STOP}s)"
-      docker stop -t "$WK_STOP" "$n" >/dev/null 2>&1 || true
-    done
-  done
-}
-
 # workers_json: the workers of this host for status: [{"process","container","state","version"}...].
 workers_json() {
   local out="" p n
