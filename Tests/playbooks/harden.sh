@@ -122,7 +122,7 @@ t_nginx_dead() {
   check "nginx started again: pre-flight passes" eq "$RC" 0
 }
 
-# status compares what nginx points at with current; the next deploy repairs a disagreement.
+# status compares what nginx points at with current; the next deploy, or a rollback, repairs a disagreement.
 t_consistency() {
   local other
   run_script cons-before status.sh
@@ -136,6 +136,12 @@ t_consistency() {
   deploy cons-repair "$(served_version)"
   run_script cons-after status.sh
   check "status: the next deploy repaired it" eq "$RC/$(jget .consistent)" 0/true
+  as_user "sed -i 's/127.0.0.1:[0-9]*/127.0.0.1:$other/' $HOST_DIR/nginx/fleet-demo.conf"
+  run_script cons-rollback rollback.sh --run-id run-cons-rb
+  check "a rollback over a disagreement succeeds" eq "$RC" 0
+  run_script cons-after-rollback status.sh
+  check "status: the rollback repaired it: consistent, and nginx serves what current names" \
+    eq "$RC/$(jget .consistent)/$(served_version)" "0/true/$(jget .current.version)"
 }
 
 # lock.sh status says which deploy or rollback runs on the host now (busy), null otherwise.
