@@ -95,6 +95,10 @@ extension DeployE2ETests {
                 results.append("\(file):\(command.line) exit \(code): fleet \(command.arguments.joined(separator: " "))")
                 #expect(code == want, "\(file):\(command.line) `\(command.text)` exit \(code)\n\(captured.err.suffix(1500))\(captured.out.suffix(500))")
             }
+            // What the runbook leaves: v42 everywhere, until rollback.md's last line takes every host to v40.
+            let version = ["rollback.md", "changed-host-key.md"].contains(file) ? "v1" : "v2"
+            if file == "host-never-came-back.md", !started { await E2E.lab("start-sshd web\(web3)") }
+            #expect(await E2E.serving(1...E2E.hostCount) == Array(repeating: version, count: E2E.hostCount), "after \(file)")
         }
         await E2E.lab("start-sshd web\(web3)")
         // Every runbook leaves the fleet serving: each host healthy, no lock left.
