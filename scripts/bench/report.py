@@ -227,11 +227,16 @@ def write_all(paths, repo):
     print(f"report: wrote {doc}" + (" and docs/benchmarks/exec.png" if plotted else ""))
 
 
+USAGE = ("usage: report.py [--stdout] RESULTS.jsonl [MORE.jsonl ...]\n"
+         "  --stdout: print the tables instead of rewriting docs/benchmarks.md and the plot")
+
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(USAGE)
+        sys.exit(0)
     files = [a for a in sys.argv[1:] if a != "--stdout"]
     if not files:
-        sys.exit("usage: report.py [--stdout] RESULTS.jsonl [MORE.jsonl ...]\n"
-                 "  --stdout: print the tables instead of rewriting docs/benchmarks.md and the plot")
+        sys.exit(USAGE)
     if "--stdout" in sys.argv[1:]:
         print(render(files)[0])
     else:

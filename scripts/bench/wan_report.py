@@ -189,6 +189,9 @@ def write_all(paths, repo):
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] in (["-h"], ["--help"]):
+        print(__doc__.strip())
+        sys.exit(0)
     if len(sys.argv) < 2:
         sys.exit(__doc__)
     write_all(sys.argv[1:], Path(__file__).resolve().parent.parent.parent)
