@@ -9,7 +9,7 @@ import Foundation
 /// is a tunnel through the route's earlier hops. A jump session is closed when its last tunnel is released.
 public actor JumpHosts {
     /// Tunnels carried by one jump session before another is opened: OpenSSH's `MaxSessions` default, so a
-    /// bastion that counts forwarded channels against it is never asked for more (see docs/inventory.md).
+    /// bastion that counts forwarded channels against it is never asked for more (see docs/ssh.md, Jump hosts).
     public static let defaultChannelsPerSession = 10
 
     public nonisolated let channelsPerSession: Int

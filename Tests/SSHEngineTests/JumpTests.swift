@@ -124,7 +124,7 @@ struct JumpTests {
     }
 
     /// What OpenSSH does with more direct-tcpip channels than MaxSessions on one connection: it opens them
-    /// (MaxSessions counts shell, exec and subsystem sessions only). Recorded in docs/inventory.md.
+    /// (MaxSessions counts shell, exec and subsystem sessions only). Recorded in docs/ssh.md.
     @Test func sshdOpensMoreTunnelsThanMaxSessions() async throws {
         let knownHosts = try BastionLab.lightKnownHosts()
         let targets = try Lab.lightHosts().targets.prefix(15).map {

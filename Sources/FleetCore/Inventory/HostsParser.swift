@@ -2,7 +2,7 @@ import Yams
 
 /// The `hosts` mapping: `name: address` or `name: {address, port, user, tags}`.
 struct HostsParser {
-    /// The most hosts one inventory may hold (docs/inventory.md): a plan of this many builds in well under a
+    /// The most hosts one inventory may hold (docs/ssh.md, Hosts): a plan of this many builds in well under a
     /// second a thousand hosts; past it, one controller is the wrong shape anyway.
     static let maxHosts = 50_000
 

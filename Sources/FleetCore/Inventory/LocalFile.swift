@@ -5,7 +5,7 @@ import Foundation
 /// directory, a FIFO, a device (`/dev/zero`) or a socket is refused naming the path, never read (a FIFO would
 /// hang, a device would never end).
 public enum LocalFile {
-    /// The largest inventory fleet reads (about 400,000 hosts of short lines; see docs/inventory.md).
+    /// The largest inventory fleet reads (about 400,000 hosts of short lines; see docs/ssh.md, Hosts).
     public static let maxInventoryBytes = 16 << 20
     public static let maxEnvFileBytes = 1 << 20
     public static let maxIdentityFileBytes = 64 << 10
