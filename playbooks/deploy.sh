@@ -3,7 +3,7 @@
 # With workers (WORKERS in fleet.conf): their new containers start and pass their checks first, and the old
 # ones stop last; a failed check leaves every process on the previous release (exit 23).
 # usage: deploy.sh --config FILE --version V --env-file PATH [--run-id ID]
-# See docs/playbooks.md (steps, state files, exit codes, interruption).
+# See docs/host-scripts.md (steps) and docs/playbooks.md (state files, exit codes, interruption).
 set -euo pipefail
 SCRIPT_NAME=deploy
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

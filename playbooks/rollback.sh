@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fleet rollback: bring the previous release (or --to V) back on the idle slot with its own env.
 # usage: rollback.sh --config FILE [--to V] [--run-id ID]
-# See docs/playbooks.md (steps, state files, exit codes, interruption).
+# See docs/host-scripts.md (steps) and docs/playbooks.md (state files, exit codes, interruption).
 set -euo pipefail
 SCRIPT_NAME=rollback
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
