@@ -162,8 +162,13 @@ check_commit_lint() {
 
 check_file_length() {
     local files=() file lines bad=0
-    mapfile -t files < <(find Sources Tests playbooks scripts -type f \
-        \( -name '*.swift' -o -name '*.sh' -o -name '*.py' \) 2>/dev/null | sort)
+    # Code (C too: scripts/lab/wanproxy.c, Sources/CFleetTLS) and the documentation, generated pages included.
+    mapfile -t files < <({
+        find Sources Tests playbooks scripts -type f \
+            \( -name '*.swift' -o -name '*.sh' -o -name '*.py' -o -name '*.c' \)
+        find docs -type f -name '*.md'
+    } 2>/dev/null | sort)
+    [[ -f README.md ]] && files+=(README.md)
     [[ -f .ci/run ]] && files+=(.ci/run)
     for file in "${files[@]}"; do
         lines="$(wc -l <"$file")"
