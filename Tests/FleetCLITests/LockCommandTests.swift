@@ -55,7 +55,11 @@ struct LockCommandTests {
             // KILL, and its sleep too: both inherit the test runner's blocked signals.
             let stop = { _ = runShell("pkill -KILL -P \(running.processIdentifier); kill -KILL \(running.processIdentifier) 2>/dev/null") }
             defer { stop() }
-            try await Task.sleep(for: .milliseconds(300))
+            // Until its flock holds the lock (a loaded machine may take a while to start it).
+            let deadline = ContinuousClock.now + .seconds(20)
+            while runShell("flock -n \(lab.dir)/web2/state/host.lock true").status == 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             let holder = "\(lab.dir)/web2/state/host.holder"
             try "who=bob@ci\npid=\(running.processIdentifier)\ncommand=deploy\nversion=v3\nrun_id=run-77\nstarted_at=2026-11-29T10:00:00Z\n"
                 .write(toFile: holder, atomically: true, encoding: .utf8)
