@@ -92,10 +92,33 @@ struct InitCommandTests {
 
     @Test func missingFleetFilesSayWhereItLooked() {
         do {
-            _ = try InitFiles.fleetHome(environment: ["FLEET_HOME": "/nonexistent-fleet"], executable: "/usr/bin/true")
+            _ = try AppTemplate.fleetHome(environment: ["FLEET_HOME": "/nonexistent-fleet"], executable: "/usr/bin/true")
             Issue.record("expected an error")
         } catch {
             #expect("\(error)".contains("/nonexistent-fleet ($FLEET_HOME)") && "\(error)".contains("FLEET_HOME"), "\(error)")
         }
+    }
+
+    /// Each file has its own outcome: one that exists is kept without force, one that cannot be written is named
+    /// with the reason, the others are written whole with their mode.
+    @Test func writeGivesEachFileItsOutcome() throws {
+        let dir = NSTemporaryDirectory() + "fleet-init-outcomes-\(UInt32.random(in: 0...UInt32.max))"
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try FileManager.default.createDirectory(atPath: dir + "/kept", withIntermediateDirectories: true)
+        try "mine".write(toFile: dir + "/kept/file", atomically: true, encoding: .utf8)
+        try "".write(toFile: dir + "/blocker", atomically: true, encoding: .utf8)
+        let files = [AppTemplate.File(path: "kept/file", bytes: Array("theirs".utf8), mode: 0o644),
+                     AppTemplate.File(path: "blocker/inside", bytes: [], mode: 0o644),
+                     AppTemplate.File(path: "new/script.sh", bytes: Array("#!/bin/sh\n".utf8), mode: 0o755)]
+        let outcomes = AppTemplate.write(files, into: dir, force: false)
+        #expect(outcomes[0] == .skipped("kept/file"))
+        guard case .failed(let path, let why) = outcomes[1] else { Issue.record("\(outcomes[1])"); return }
+        #expect(path == dir + "/blocker/inside" && why.contains("\(dir)/blocker"), "\(why)")
+        #expect(outcomes[2] == .wrote("new/script.sh"))
+        #expect(try String(contentsOfFile: dir + "/kept/file", encoding: .utf8) == "mine")
+        let mode = try FileManager.default.attributesOfItem(atPath: dir + "/new/script.sh")[.posixPermissions] as? Int
+        #expect(mode == 0o755)
+        #expect(AppTemplate.write(Array(files.prefix(1)), into: dir, force: true) == [.wrote("kept/file")])
+        #expect(try String(contentsOfFile: dir + "/kept/file", encoding: .utf8) == "theirs")
     }
 }
