@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import FleetCore
 
 /// Malformed and hostile inventories: the loader never crashes and always throws an `InventoryError` with a
@@ -46,44 +47,48 @@ import Testing
         return String(String.UnicodeScalarView(scalars))
     }
 
-    @Test func mutationsNeverCrash() throws {
-        var rng = Rng(state: 0xF1EE7)
-        var refused = 0, accepted = 0
-        for round in 0..<1500 {
-            var text = Fixture.full
-            for _ in 0...rng.below(4) { text = Self.mutate(text, &rng) }
-            do {
-                let inv = try Fixture.load(text)
-                accepted += 1
-                // Whatever was accepted must give a plan without unsafe fleet.conf values.
-                let plan = try PlanBuilder.build(try PlanTests.input(inv))
-                for hs in plan.stages.first?.hosts ?? [] {
-                    let conf = hs.steps.flatMap { $0.files ?? [] }.first { $0.source.kind == .inline }?.source.content ?? ""
-                    for line in conf.split(separator: "\n") {
-                        let value = line.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
-                        #expect(Validation.unsafeCharacter(in: value) == nil, "round \(round): \(line)")
+    @Test func mutationsNeverCrash() async throws {
+        try await onOwnThread {
+            var rng = Rng(state: 0xF1EE7)
+            var refused = 0, accepted = 0
+            for round in 0..<1500 {
+                var text = Fixture.full
+                for _ in 0...rng.below(4) { text = Self.mutate(text, &rng) }
+                do {
+                    let inv = try Fixture.load(text)
+                    accepted += 1
+                    // Whatever was accepted must give a plan without unsafe fleet.conf values.
+                    let plan = try PlanBuilder.build(try PlanTests.input(inv))
+                    for hs in plan.stages.first?.hosts ?? [] {
+                        let conf = hs.steps.flatMap { $0.files ?? [] }.first { $0.source.kind == .inline }?.source.content ?? ""
+                        for line in conf.split(separator: "\n") {
+                            let value = line.split(separator: "=", maxSplits: 1).dropFirst().first.map(String.init) ?? ""
+                            #expect(Validation.unsafeCharacter(in: value) == nil, "round \(round): \(line)")
+                        }
                     }
+                } catch let e as InventoryError {
+                    refused += 1
+                    #expect(!e.message.isEmpty && !e.file.isEmpty, "round \(round)")
+                    #expect(!e.description.contains("hunter2") && !e.description.contains("s3cr3t"), "round \(round): \(e)")
                 }
-            } catch let e as InventoryError {
-                refused += 1
-                #expect(!e.message.isEmpty && !e.file.isEmpty, "round \(round)")
-                #expect(!e.description.contains("hunter2") && !e.description.contains("s3cr3t"), "round \(round): \(e)")
             }
+            #expect(refused > 500)
+            #expect(accepted > 0)
         }
-        #expect(refused > 500)
-        #expect(accepted > 0)
     }
 
-    @Test func hostileEnvFiles() throws {
-        var rng = Rng(state: 42)
-        for _ in 0..<500 {
-            var env = Fixture.envText
-            for _ in 0...rng.below(3) { env = Self.mutate(env, &rng) }
-            do {
-                _ = try Fixture.load(Fixture.full, files: [Fixture.envPath: env])
-            } catch let e as InventoryError {
-                #expect(e.file == Fixture.envPath)
-                #expect(!e.description.contains("hunter2") && !e.description.contains("s3cr3t"), "\(e)")
+    @Test func hostileEnvFiles() async throws {
+        try await onOwnThread {
+            var rng = Rng(state: 42)
+            for _ in 0..<500 {
+                var env = Fixture.envText
+                for _ in 0...rng.below(3) { env = Self.mutate(env, &rng) }
+                do {
+                    _ = try Fixture.load(Fixture.full, files: [Fixture.envPath: env])
+                } catch let e as InventoryError {
+                    #expect(e.file == Fixture.envPath)
+                    #expect(!e.description.contains("hunter2") && !e.description.contains("s3cr3t"), "\(e)")
+                }
             }
         }
     }

@@ -15,3 +15,57 @@ public func runShell(_ command: String) -> (output: String, status: Int32) {
     let status = pclose(pipe)
     return (String(decoding: output, as: UTF8.self), (status >> 8) & 0xFF)
 }
+
+/// Runs a CPU-heavy test body on a thread of its own (a task executor preference: the same task, so `#expect`
+/// still knows its test), without holding a cooperative thread: there are 2 here, and every async test running
+/// beside it needs them (a long synchronous test once held one for 20 s at the start of the suite, and
+/// everything else waited).
+public func onOwnThread<T>(_ body: () async throws -> T) async rethrows -> T {
+    let executor = OwnThreadExecutor()
+    defer { executor.stop() }
+    return try await withTaskExecutorPreference(executor, operation: body)
+}
+
+/// A task executor with one thread of its own, which ends once `stop` was called and its queue is empty.
+final class OwnThreadExecutor: TaskExecutor, @unchecked Sendable {
+    private let condition = NSCondition()
+    private var jobs: [UnownedJob] = []
+    private var stopping = false
+
+    init() {
+        let thread = Thread { self.loop() }
+        thread.stackSize = 8 << 20
+        thread.start()
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        condition.lock()
+        jobs.append(unowned)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    private func loop() {
+        let executor = asUnownedTaskExecutor()
+        while true {
+            condition.lock()
+            while jobs.isEmpty && !stopping { condition.wait() }
+            if jobs.isEmpty {
+                condition.unlock()
+                return
+            }
+            let batch = jobs
+            jobs.removeAll()
+            condition.unlock()
+            for job in batch { job.runSynchronously(on: executor) }
+        }
+    }
+}
