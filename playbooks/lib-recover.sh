@@ -73,9 +73,10 @@ is_current() {
   [[ -z $3 ]] || cmp -s -- "$3" "$CFG_STATE_DIR/releases/$1/env"
 }
 
-# workers_recover (the workers of lib-workers.sh): after a killed run, every worker has one running container: the recorded one, or the one
-# on the release current names (a run killed after recording the release, before its workers were). Any
-# other running one stops (SIGTERM first: a half-started new worker, or an old one not yet stopped).
+# workers_recover (the workers of lib-workers.sh): after a killed run, every worker has one running container:
+# the recorded one, or the one on the release current names (a run killed after recording the release, before
+# its workers were). Any other running one stops (SIGTERM first: a half-started new worker, or an old one not
+# yet stopped).
 workers_recover() {
   local ver p rec n
   ver=$(kv_get "$(state_path current)" VERSION)

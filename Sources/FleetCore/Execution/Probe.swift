@@ -26,11 +26,8 @@ public enum Probe {
 
     /// What status.sh's result line says of the release, the slot and the lock (a host never deployed to: none).
     static func state(_ line: JSONValue?) -> HostState {
-        // The lock record read as status reads it (`LockRecord`, the one reader); its age is not shown here.
-        let holder = LockRecord(line?["lock"]?["fleet"], now: .distantPast).map { lock in
-            let what = [lock.command, lock.version].compactMap { $0 }.joined(separator: " ")
-            return "\(lock.who ?? "?") (\(what), run \(lock.runId ?? "?"))"
-        }
+        // The lock record read and named as status and `fleet lock` do (`LockRecord`); its age is not shown here.
+        let holder = LockRecord(line?["lock"]?["fleet"], now: .distantPast)?.holder
         return HostState(release: line?["current"]?["version"]?.text, slot: line?["slot"]?.text, lock: holder)
     }
 

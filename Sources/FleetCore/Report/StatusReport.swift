@@ -34,17 +34,19 @@ public struct LockRecord: Sendable, Codable, Equatable {
         ageSeconds = startedAt.flatMap(StatusFormat.parseTime).map { max(0, Int(now.timeIntervalSince($0))) }
     }
 
-    /// "alice@laptop (pid 4242, deploy v2, run r-1), 5m ago"
-    public var summary: String {
+    /// "alice@laptop (pid 4242, deploy v2, run r-1)": who holds it, without its age.
+    public var holder: String {
         var parts: [String] = []
         if let pid { parts.append("pid \(pid)") }
         let what = [command, version].compactMap { $0 }.joined(separator: " ")
         if !what.isEmpty { parts.append(what) }
         if let runId { parts.append("run \(runId)") }
-        var text = who ?? "someone"
-        if !parts.isEmpty { text += " (" + parts.joined(separator: ", ") + ")" }
-        if let ageSeconds { text += ", \(StatusFormat.age(ageSeconds)) ago" }
-        return text
+        return (who ?? "someone") + (parts.isEmpty ? "" : " (" + parts.joined(separator: ", ") + ")")
+    }
+
+    /// "alice@laptop (pid 4242, deploy v2, run r-1), 5m ago"
+    public var summary: String {
+        holder + (ageSeconds.map { ", \(StatusFormat.age($0)) ago" } ?? "")
     }
 }
 
