@@ -79,6 +79,9 @@ struct DeployE2ETests {
 
     @Test func concurrentDeployIsRefusedNamingTheHolder() async throws {
         let inventory = try E2E.inventory()
+        // The host scripts on web2 (this test may run first, on a lab no deploy has touched yet).
+        let (base, baseOut) = try await deploy(inventory, ["v1"])
+        try #require(base == 0, "\(baseOut.err)")
         let state = "\(Lab.dir)/hosts/web2/opt"
         await sh("\(state)/bin/lock.sh --config \(state)/fleet.conf acquire --run-id other-run --who alice@laptop --pid 4242 --command deploy --version v9 >/dev/null 2>&1")
         defer { shNow("\(state)/bin/lock.sh --config \(state)/fleet.conf release --run-id other-run >/dev/null 2>&1") }
