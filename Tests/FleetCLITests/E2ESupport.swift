@@ -1,5 +1,6 @@
 import FleetCore
 import Foundation
+import SSHEngine
 import TestSupport
 @testable import FleetCLI
 
@@ -79,12 +80,17 @@ func shNow(_ command: String) -> String { runShell(command).output }
 /// A shell command on a thread of its own, so a long wait never holds a cooperative thread.
 func background(_ command: String) async -> String {
     await withCheckedContinuation { continuation in
-        Thread.detachNewThread {
-            // Children inherit this thread's signal mask; a blocked SIGCHLD would leave their shells waiting forever.
-            var none = sigset_t()
-            sigemptyset(&none)
-            pthread_sigmask(SIG_SETMASK, &none, nil)
-            continuation.resume(returning: runShell(command).output)
+        do {
+            // SSHEngine's thread starter: a thread that cannot start is an answer, not a wait forever.
+            try DetachedThread.start {
+                // Children inherit this thread's signal mask; a blocked SIGCHLD would leave their shells waiting forever.
+                var none = sigset_t()
+                sigemptyset(&none)
+                pthread_sigmask(SIG_SETMASK, &none, nil)
+                continuation.resume(returning: runShell(command).output)
+            }
+        } catch {
+            continuation.resume(returning: "background: \(error) (for: \(command))")
         }
     }
 }
