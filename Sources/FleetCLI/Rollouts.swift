@@ -25,6 +25,7 @@ enum Rollouts {
                               hosts: hosts, run: context.runContext(), playbookNames: playbooks.names,
                               playbooksDir: playbooks.dir, probe: states, force: rollout.force,
                               rollbackOnFailure: rollout.rollbackOnFailure, strictImage: rollout.strictImage,
+                              skipUnreachable: rollout.skipUnreachable,
                               fleetVersion: playbooks.fleetVersion)
         return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory, playbooks: playbooks)
     }
@@ -67,7 +68,7 @@ enum Rollouts {
             onEvent = printer(shown, json: options.json)
         }
         let rollout = Rollout(plan: plan, files: files, sessions: try shown.sessions(inventory, holding: plan.hosts.count),
-                              interrupt: interrupt, skipUnreachable: options.skipUnreachable, recorder: HistoryFolder(),
+                              interrupt: interrupt, recorder: HistoryFolder(),
                               notifier: Webhooks(inventory), metrics: Pushgateway(url: options.pushgateway ?? inventory.metrics.pushgateway),
                               onEvent: onEvent)
         view?.start()

@@ -47,4 +47,10 @@ public struct SSHError: Error, CustomStringConvertible, Sendable, Equatable {
         default: return false
         }
     }
+
+    /// fleet's one meaning of "unreachable": the host was never reached, the connection to it was lost, or this
+    /// machine could not open one; whatever ran there, nothing more can be learned on this session.
+    public var meansUnreachable: Bool {
+        isUnreachable || kind == .disconnected || kind == .resources
+    }
 }

@@ -137,10 +137,11 @@ struct ExecutorTests {
         for host in ["h1", "h3"] {
             #expect(!transport.calls(for: host).contains { $0.kind == .run && $0.text.contains("deploy.sh --config") })
         }
-        // ...unless told to skip it.
+        // ...unless the plan says to skip it.
         let skipping = RecordingTransport(unreachable: ["h2"])
-        let second = await Executor(plan: plan, sessions: Self.sessions(skipping, inventory), files: Self.files(plan),
-                                    skipUnreachable: true).run()
+        var skipPlan = plan
+        skipPlan.policy.skipUnreachable = true
+        let second = await Executor(plan: skipPlan, sessions: Self.sessions(skipping, inventory), files: Self.files(plan)).run()
         #expect(second.hosts.first { $0.host == "h2" }?.outcome == .unreachable)
         #expect(second.hosts.filter { $0.outcome == .updated }.count == 2)
     }

@@ -84,14 +84,13 @@ public struct HostScripts: Sendable {
     /// are the output's, not thrown.
     private func send(_ step: Step, on session: any HostSession, onLine: LineHandler? = nil) async throws -> HostScriptOutput {
         let host = session.hostName
-        let files = UploadFiles(playbooks: playbooks.bytesByPath, env: [])
-        let stream = try files.stream(for: step)
+        let runner = StepRunner(files: UploadFiles(playbooks: playbooks.bytesByPath, env: []))
         let result: CommandResult
         do {
-            result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: stream, onLine: onLine)
+            result = try await runner.execute(step, on: session, onLine: onLine)
         } catch {
-            throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(HostFailure(host: host, error: error, unreachable: nil).message)",
-                              unreachable: HostFailure(host: host, error: error, unreachable: nil).unreachable)
+            throw HostFailure(host: host, message: "installing the host scripts in \(root(host)) failed: \(error.message)",
+                              unreachable: error.unreachable)
         }
         let output = HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
                                       json: JSONValue.resultLine(in: result.stdoutText),
@@ -109,7 +108,14 @@ public struct HostScripts: Sendable {
     /// command could not run at all (connection lost, timeout).
     public func run(_ script: String, _ args: [String], on session: any HostSession,
                     timeout: Duration? = .seconds(120)) async throws -> HostScriptOutput {
-        let result = try await session.run(commandLine(session.hostName, script, args), timeout: timeout, stdin: [], onLine: nil)
+        let step = Step.run(commandLine(session.hostName, script, args), script: script, purpose: "run \(script)",
+                            timeoutSeconds: timeout.map { Int($0 / .seconds(1)) })
+        let result: CommandResult
+        do {
+            result = try await StepRunner(files: UploadFiles(playbooks: [:], env: [])).execute(step, on: session)
+        } catch {
+            throw HostFailure(host: session.hostName, message: error.message, unreachable: error.unreachable)
+        }
         return HostScriptOutput(exitStatus: result.exitStatus, signal: result.exitSignal,
                                 json: JSONValue.resultLine(in: result.stdoutText),
                                 stdout: result.stdoutText, stderr: result.stderrText)

@@ -25,7 +25,6 @@ public struct Rollout: Sendable {
     public var files: UploadFiles
     public var sessions: Sessions
     public var interrupt: Interrupt
-    public var skipUnreachable: Bool
     public var clock: @Sendable () -> Date
     public var recorder: any RunRecorder
     public var notifier: any RunNotifier
@@ -33,14 +32,13 @@ public struct Rollout: Sendable {
     public var onEvent: @Sendable (ExecutionEvent) -> Void
 
     public init(plan: Plan, files: UploadFiles, sessions: Sessions, interrupt: Interrupt = Interrupt(),
-                skipUnreachable: Bool = false, clock: @escaping @Sendable () -> Date = Date.init,
+                clock: @escaping @Sendable () -> Date = Date.init,
                 recorder: any RunRecorder, notifier: any RunNotifier, metrics: any MetricsSink,
                 onEvent: @escaping @Sendable (ExecutionEvent) -> Void = { _ in }) {
         self.plan = plan
         self.files = files
         self.sessions = sessions
         self.interrupt = interrupt
-        self.skipUnreachable = skipUnreachable
         self.clock = clock
         self.recorder = recorder
         self.notifier = notifier
@@ -54,7 +52,7 @@ public struct Rollout: Sendable {
                              startedAt: plan.run.startedAt, hosts: plan.hosts.map(\.name))
         warn(await notifier.started(start))
         let executor = Executor(plan: plan, sessions: sessions, files: files, interrupt: interrupt,
-                                skipUnreachable: skipUnreachable, onEvent: onEvent)
+                                onEvent: onEvent)
         let report = await executor.run(now: clock)
         warn(await notifier.finished(report))
         warn(await metrics.push(report).map { [$0] } ?? [])

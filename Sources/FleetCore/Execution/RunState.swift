@@ -10,6 +10,11 @@ actor RunState {
     private(set) var locked: Set<String> = []
     private(set) var lockHeld: [(host: String, message: String)] = []
     private(set) var failureCount = 0
+    /// How the run ends so far: its exit code and why it halted.
+    private(set) var verdict = RunVerdict()
+    /// The batches started so far, and the hosts the last one finished (what its verify checks).
+    private(set) var batchIndex = 0
+    private(set) var lastBatch: [String] = []
 
     init(hosts: [String]) {
         order = hosts
@@ -32,10 +37,11 @@ actor RunState {
         records[host]?.error = error
     }
 
+    /// The host failed in `phase`; `counts`: against `max_failures` (not pre-flight's, which changed nothing).
     func fail(_ host: String, phase: String, exitCode: Int32?, error: String, lines: [String], batch: Int? = nil,
-              ms: Int? = nil) {
+              ms: Int? = nil, counts: Bool = true) {
         guard var record = records[host] else { return }
-        if record.outcome != .failed && phase != "pre-flight" { failureCount += 1 }
+        if record.outcome != .failed && counts { failureCount += 1 }
         record.outcome = .failed
         record.phase = phase
         record.exitCode = exitCode
@@ -45,6 +51,17 @@ actor RunState {
         if let ms { record.durationMs = ms }
         records[host] = record
     }
+
+    func halt(_ reason: String, exit: Int32) { verdict.halt(reason, exit: exit) }
+    func failed() { verdict.failed() }
+    func interrupted(_ why: String) { verdict.interrupted(why) }
+
+    func batchStarted() -> Int {
+        batchIndex += 1
+        return batchIndex
+    }
+
+    func batchFinished(_ hosts: [String]) { lastBatch = hosts }
 
     func lockHeld(_ host: String, message: String) {
         lockHeld.append((host, message))
@@ -80,5 +97,25 @@ actor RunState {
 
     func reports(skipped: [SkippedHost]) -> [HostReport] {
         order.compactMap { records[$0] } + skipped.map { HostReport(host: $0.name, outcome: .skipped, phase: "skipped", error: nil, lastLines: [$0.reason]) }
+    }
+}
+
+/// How a run ends: the first halt's reason, and its exit code (the first non-zero one; an interrupt's wins).
+struct RunVerdict: Sendable {
+    var exitCode = ExitStatus.ok
+    var halt: String?
+
+    mutating func halt(_ reason: String, exit: Int32) {
+        halt = halt ?? reason
+        if exitCode == ExitStatus.ok { exitCode = exit }
+    }
+
+    mutating func failed() {
+        if exitCode == ExitStatus.ok { exitCode = ExitStatus.hostFailed }
+    }
+
+    mutating func interrupted(_ why: String) {
+        halt = halt ?? why
+        exitCode = ExitStatus.interrupted
     }
 }

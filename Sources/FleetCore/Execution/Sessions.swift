@@ -119,7 +119,7 @@ extension HostFailure {
             self = failure
         case let ssh as SSHError:
             self.init(host: host, message: ssh.description,
-                      unreachable: unreachable ?? (ssh.isUnreachable || ssh.kind == .disconnected || ssh.kind == .resources))
+                      unreachable: unreachable ?? ssh.meansUnreachable)
         default:
             self.init(host: host, message: "\(error)", unreachable: unreachable ?? false)
         }

@@ -1,17 +1,21 @@
 import Foundation
 import SSHEngine
 
-/// A step that did not succeed on a host.
+/// A step that did not succeed on a host: fleet's one failure type for a host command.
 public struct StepFailure: Error, Sendable {
     public var step: Step
+    /// The step's position among its host's steps in the stage (0: the first).
+    public var index: Int = 0
     public var exitCode: Int32?
     public var message: String
     public var lastLines: [String]
-    /// True when the host could not be reached or the connection was lost.
-    public var connectionLost: Bool
+    /// The one meaning of "unreachable" (`SSHError.meansUnreachable`): never reached, or the connection was lost.
+    public var unreachable: Bool
+    /// The session cannot be used again (unreachable, or the command was cut off).
+    public var closesSession: Bool
 }
 
-/// Runs a host's steps in order on its session, exactly as the plan says.
+/// The one runner of host commands: runs a host's steps in order on its session, exactly as the plan says.
 public struct StepRunner: Sendable {
     /// Bytes of every upload source, read before any host is contacted.
     public var files: UploadFiles
@@ -27,46 +31,37 @@ public struct StepRunner: Sendable {
     public func run(_ steps: [Step], on session: any HostSession) async throws(StepFailure) -> JSONValue? {
         var last: JSONValue?
         let host = session.hostName
-        for step in steps {
-            do {
-                switch step.kind {
-                case .install:
-                    let stream = try files.stream(for: step)
-                    let result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) },
-                                                       stdin: stream, onLine: nil)
-                    last = JSONValue.resultLine(in: result.stdoutText)
-                    if !result.succeeded {
-                        throw Self.failure(step, result, last)
-                    }
-                case .run:
-                    var handler: LineHandler?
-                    if let forward = onLine {
-                        handler = { kind, line in forward(host, kind, line) }
-                    }
-                    let result = try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) },
-                                                       stdin: step.stdin.map { files.bytes(for: $0) } ?? [], onLine: handler)
-                    last = JSONValue.resultLine(in: result.stdoutText)
-                    if !result.succeeded {
-                        throw Self.failure(step, result, last)
-                    }
-                }
-            } catch let failure as StepFailure {
-                throw failure
+        var handler: LineHandler?
+        if let forward = onLine { handler = { kind, line in forward(host, kind, line) } }
+        for (index, step) in steps.enumerated() {
+            do throws(StepFailure) {
+                let result = try await execute(step, on: session, onLine: step.kind == .run ? handler : nil)
+                last = JSONValue.resultLine(in: result.stdoutText)
+                if !result.succeeded { throw Self.failure(step, result, last) }
             } catch {
-                throw Self.failure(step, error, host: host)
+                var failure = error
+                failure.index = index
+                throw failure
             }
         }
         return last
     }
 
-    /// Runs a check step (the image check, verify) and returns what its command gave, whatever its exit status:
-    /// the check's own judgement reads it. Throws only when the command could not run.
-    public func check(_ step: Step, on session: any HostSession) async throws(StepFailure) -> CommandResult {
+    /// Runs one step's command with what it reads on stdin (an install step's tar stream, or its `stdin`) and
+    /// returns what it gave, whatever its exit status. Throws only when the command could not run.
+    public func execute(_ step: Step, on session: any HostSession, onLine: LineHandler? = nil) async throws(StepFailure) -> CommandResult {
         do {
-            return try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: [], onLine: nil)
+            let stdin = step.kind == .install ? try files.stream(for: step) : step.stdin.map { files.bytes(for: $0) } ?? []
+            return try await session.run(step.command ?? "", timeout: step.timeoutSeconds.map { .seconds($0) }, stdin: stdin, onLine: onLine)
         } catch {
             throw Self.failure(step, error, host: session.hostName)
         }
+    }
+
+    /// Runs a check step (the image check, verify) and returns what its command gave, whatever its exit status:
+    /// the check's own judgement reads it. Throws only when the command could not run.
+    public func check(_ step: Step, on session: any HostSession) async throws(StepFailure) -> CommandResult {
+        try await execute(step, on: session)
     }
 
     /// A step that could not run (connection, timeout, cancelled), said for people.
@@ -74,9 +69,10 @@ public struct StepRunner: Sendable {
         if let error = error as? SSHError {
             let detail = Recap.normalise(error.description, host: host)
             return StepFailure(step: step, exitCode: nil, message: "\(step.purpose): \(detail)", lastLines: [],
-                               connectionLost: error.kind == .disconnected || error.isUnreachable || error.kind == .cancelled)
+                               unreachable: error.meansUnreachable, closesSession: error.meansUnreachable || error.kind == .cancelled)
         }
-        return StepFailure(step: step, exitCode: nil, message: "\(step.purpose): \(error)", lastLines: [], connectionLost: false)
+        return StepFailure(step: step, exitCode: nil, message: "\(step.purpose): \(error)", lastLines: [], unreachable: false,
+                           closesSession: false)
     }
 
     static func failure(_ step: Step, _ result: CommandResult, _ parsed: JSONValue?) -> StepFailure {
@@ -89,7 +85,7 @@ public struct StepRunner: Sendable {
         }
         if let said = parsed?["error"]?.text ?? parsed?["message"]?.text { message += ": \(said)" }
         return StepFailure(step: step, exitCode: result.exitSignal == nil ? result.exitStatus : nil, message: message,
-                           lastLines: tail, connectionLost: false)
+                           lastLines: tail, unreachable: false, closesSession: false)
     }
 
     static func tail(_ text: String, _ count: Int) -> [String] {

@@ -28,6 +28,8 @@ public struct Plan: Sendable, Equatable, Codable {
     /// The env file as shown: path, key names and count, never values (nil: no env file).
     public var envFile: EnvFileSummary?
     public var stages: [Stage]
+    /// The host the lock is taken on first (the first by name), where the image check and the hooks run.
+    public var leadHost: String? = nil
     /// Undo steps per host, run only when the rollout halts and `policy.rollbackOnFailure` is set.
     public var onFailure: [HostSteps]
     /// Steps per host run always at the end (release the lock).
@@ -113,6 +115,8 @@ public struct FailurePolicy: Sendable, Equatable, Codable {
     /// The resulting batch sizes.
     public var batchSizes: [Int]
     public var pauseMs: Int
+    /// `--skip-unreachable`: pre-flight leaves out the hosts it cannot reach instead of stopping the run.
+    public var skipUnreachable: Bool = false
 }
 
 public struct PlanHost: Sendable, Equatable, Codable {
@@ -142,12 +146,13 @@ public struct EnvFileSummary: Sendable, Equatable, Codable {
 }
 
 /// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to
-/// `policy.parallel`), each host's steps in order. `imageCheck`: the pulled image inspected on the first host.
-/// `hook`: one host's steps. `verify`: the batch's updated hosts checked through their nginx. `pause`: wait
-/// `pauseMs`.
+/// `policy.parallel`), each host's steps in order. `imageCheck`: the pulled image inspected on the lead host.
+/// `hook`: the lead host's steps. `verify`: the batch's updated hosts checked through their nginx. `pause`: wait
+/// `pauseMs`. `undo` and `release` are the plan's `onFailure` and `finally`, as the executor runs them. Each
+/// kind's rule (what it counts, what halts the run) is its type in Execution/Stages (docs/design.md).
 public struct Stage: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case preflight, imageCheck = "image_check", hook, batch, verify, pause
+        case preflight, imageCheck = "image_check", hook, batch, verify, pause, undo, release
     }
     public var kind: Kind
     /// "pre-flight", "before_rollout", "batch 2 of 4", "pause".

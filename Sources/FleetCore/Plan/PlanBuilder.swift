@@ -38,9 +38,10 @@ public enum PlanBuilder {
         let steps = StepFactory(input: input)
 
         var stages: [Stage] = []
+        let lead = targets.min(by: { $0.name < $1.name })
         // The lock is taken on one host first (the first by name), then everywhere else in parallel: of two runs
         // started at the same moment on the same hosts, exactly one gets past that host, the other changes nothing.
-        if let first = targets.min(by: { $0.name < $1.name }) {
+        if let first = lead {
             stages.append(Stage(kind: .preflight, title: targets.count > 1 ? "pre-flight on \(first.name) first (the lock)" : "pre-flight",
                                 hosts: [HostSteps(host: first.name, steps: steps.preflight(first))], pauseMs: nil))
             let rest = targets.filter { $0.name != first.name }
@@ -49,7 +50,8 @@ public enum PlanBuilder {
                                     hosts: rest.map { HostSteps(host: $0.name, steps: steps.preflight($0)) }, pauseMs: nil))
             }
         }
-        let hookHost = targets.first
+        // One rule for "the first host": the lock's, the image check's and the hooks' (shown as the lead host).
+        let hookHost = lead
         if input.command == .deploy, let first = hookHost {
             stages.append(Stage(kind: .imageCheck, title: "image check",
                                 hosts: [HostSteps(host: first.name, steps: [steps.imageCheck()])], pauseMs: nil))
@@ -88,14 +90,15 @@ public enum PlanBuilder {
             version: input.command == .deploy ? target : nil, rollbackTo: input.rollbackTo, run: input.run,
             policy: FailurePolicy(maxFailures: inv.rollout.maxFailures,
                                   rollbackOnFailure: input.command == .deploy && input.rollbackOnFailure,
-                                  parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs),
+                                  parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs,
+                                  skipUnreachable: input.skipUnreachable),
             hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name],
                                           via: $0.via.isEmpty ? nil : $0.via, processes: processNames(inv, $0)) },
             skipped: skipped,
             envFile: input.command == .deploy
                 ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
                                                   origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
-            stages: stages, onFailure: undo,
+            stages: stages, leadHost: lead?.name, onFailure: undo,
             finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) },
             hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig,
             registry: input.command == .deploy ? inv.registry.map {

@@ -21,11 +21,13 @@ public struct PlanInput: Sendable {
     public var rollbackOnFailure: Bool
     /// `--strict-image`: a problem the image check finds refuses the run (exit 4) instead of warning.
     public var strictImage: Bool
+    /// `--skip-unreachable`: hosts pre-flight cannot reach are left out instead of stopping the run.
+    public var skipUnreachable: Bool
 
     public init(inventory: Inventory, command: PlanCommand, version: String? = nil, rollbackTo: String? = nil,
                 hosts: [HostEntry], run: RunContext, playbookNames: [String], playbooksDir: String,
                 probe: [String: HostState]? = nil, force: Bool = false, rollbackOnFailure: Bool = false,
-                strictImage: Bool = false, fleetVersion: String = FleetVersion.current) {
+                strictImage: Bool = false, skipUnreachable: Bool = false, fleetVersion: String = FleetVersion.current) {
         self.inventory = inventory
         self.command = command
         self.version = version
@@ -38,6 +40,7 @@ public struct PlanInput: Sendable {
         self.force = force
         self.rollbackOnFailure = rollbackOnFailure
         self.strictImage = strictImage
+        self.skipUnreachable = skipUnreachable
         self.fleetVersion = fleetVersion
     }
 }

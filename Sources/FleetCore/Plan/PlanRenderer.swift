@@ -59,7 +59,10 @@ public enum PlanRenderer {
         rows.append(("image", plan.image + (plan.version.map { ":" + $0 } ?? "")))
         rows.append(("run", "\(plan.run.runId) by \(plan.run.who), pid \(plan.run.pid), started \(plan.run.startedAt)"))
         let selected = plan.hosts.count + plan.skipped.count
-        rows.append(("hosts", "\(plan.hosts.count) to change, \(plan.skipped.count) skipped, of \(selected) selected"))
+        rows.append(("hosts", "\(plan.hosts.count) to change, \(plan.skipped.count) skipped, of \(selected) selected"
+            + (plan.leadHost.map { "; lead host \($0) (takes the lock first, runs the image check and hooks)" } ?? "")))
+        rows.append(("unreachable", plan.policy.skipUnreachable ? "pre-flight leaves out a host it cannot reach (--skip-unreachable)"
+            : "a host pre-flight cannot reach stops the run before anything changes"))
         let p = plan.policy
         let spec = "[" + p.batch.map(\.description).joined(separator: ", ") + "]"
         rows.append(("batches", "\(spec) -> \(p.batchSizes.map(String.init).joined(separator: ", ")) (up to \(p.parallel) hosts in flight)"))
@@ -145,6 +148,8 @@ public enum PlanRenderer {
             return "Batch \(stage.title.dropFirst("batch ".count)): " + stage.hosts.map(\.host).joined(separator: ", ")
         case .pause:
             return "Pause \(formatMs(stage.pauseMs ?? 0))"
+        case .undo, .release:
+            return stage.title
         }
     }
 

@@ -1,0 +1,160 @@
+import Foundation
+
+/// Takes each host's lock (its first step), puts the files in place and checks the host. A failure here
+/// changed nothing shared, so it does not count against `max_failures`; any failure (or an unreachable host,
+/// unless the plan skips them) stops the run before a host changes.
+struct PreflightStage: StageKind {
+    var runsAfterInterrupt: Bool { true }
+
+    struct Rule: HostRule {
+        var phase: String { "pre-flight" }
+
+        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.lockTaken(host)
+            return false
+        }
+
+        /// The first step takes the lock: its "held" exit means another run has the host, and its other exits
+        /// took nothing; a step cut off (no exit) may have taken it, as may every later step's failure.
+        func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            let lockStep = failure.index == 0
+            if lockStep && failure.exitCode == ExitStatus.lockHeld {
+                await state.lockHeld(host, message: failure.message)
+            } else if !lockStep || failure.exitCode == nil {
+                await state.lockTaken(host)
+            }
+            await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
+                             ms: ms, counts: false)
+            executor.onEvent(.hostDone(await state.report(host)))
+            return true
+        }
+    }
+
+    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        executor.onEvent(.stage(stage.title))
+        _ = await executor.runEach(stage.hosts, Rule(), state: state)
+        let failed = await state.hosts(with: .failed)
+        let unreachable = await state.hosts(with: .unreachable)
+        if let locked = await state.lockHeld.first {
+            await state.halt("the fleet lock is held on \(locked.host): \(locked.message)", exit: ExitStatus.lockHeld)
+        } else if !failed.isEmpty || (!unreachable.isEmpty && !executor.plan.policy.skipUnreachable) {
+            let names = (failed + unreachable).joined(separator: ", ")
+            await state.halt("pre-flight failed on \(names); nothing was changed", exit: ExitStatus.preflight)
+        } else if !unreachable.isEmpty {
+            executor.onEvent(.note("skipping unreachable host\(unreachable.count == 1 ? "" : "s"): \(unreachable.joined(separator: ", "))"))
+        }
+    }
+}
+
+/// A hook on the plan's lead host: its failure (or the host unreachable) halts the run.
+struct HookStage: StageKind {
+    struct Rule: HostRule {
+        var phase: String
+    }
+
+    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        executor.onEvent(.stage(stage.title))
+        let failed = await executor.runEach(stage.hosts, Rule(phase: stage.title), state: state)
+        if !failed.isEmpty {
+            await state.halt("the \(stage.title) hook failed on \(failed.joined(separator: ", "))", exit: ExitStatus.hostFailed)
+        }
+    }
+}
+
+/// A batch of hosts switched to the target: each success is an updated host (or one already there), each
+/// failure counts against `max_failures`; once the user asked to stop, hosts not yet started are left alone.
+struct BatchStage: StageKind {
+    struct Rule: HostRule {
+        var phase: String
+        var batch: Int?
+
+        func start(_ host: String, _ executor: Executor, _ state: RunState) async -> Bool {
+            guard executor.interrupt.requested == nil else {
+                await state.notStarted(host)
+                return false
+            }
+            return true
+        }
+
+        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.updated(host, batch: batch, result: result, ms: ms)
+            executor.onEvent(.hostDone(await state.report(host)))
+            return true
+        }
+
+        func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
+                             batch: batch, ms: ms)
+            executor.onEvent(.hostDone(await state.report(host)))
+            return false
+        }
+
+        func unreachable(_ host: String, _ failure: HostFailure, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.unreachable(host, error: failure.message)
+            executor.onEvent(.hostDone(await state.report(host)))
+            return false
+        }
+    }
+
+    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        let index = await state.batchStarted()
+        executor.onEvent(.stage(stage.title))
+        let done = await executor.runEach(stage.hosts, Rule(phase: executor.plan.command.rawValue, batch: index), state: state)
+        await state.batchFinished(done)
+        await executor.judgeFailures(state)
+    }
+}
+
+/// `onFailure`: this run's updated hosts switched back when the rollout halted on failures.
+struct UndoStage: StageKind {
+    var runsAfterHalt: Bool { true }
+
+    struct Rule: HostRule {
+        var phase: String { "undo" }
+
+        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.rolledBack(host)
+            return false
+        }
+    }
+
+    /// Only when the rollout halted on failures (not on an interrupt, a held lock or pre-flight).
+    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        let verdict = await state.verdict
+        guard verdict.halt != nil, verdict.exitCode == ExitStatus.hostFailed else { return }
+        let updated = await state.hosts(with: .updated)
+        let hosts = stage.hosts.filter { updated.contains($0.host) }
+        guard !hosts.isEmpty else { return }
+        executor.onEvent(.stage(stage.title))
+        _ = await executor.runEach(hosts, Rule(), state: state)
+    }
+}
+
+/// `finally`: the lock released on every host whose lock this run took, however the run went; a release that
+/// fails is a note (the host's outcome stands), and each host's session is closed after it.
+struct ReleaseStage: StageKind {
+    var runsAfterHalt: Bool { true }
+    var runsAfterInterrupt: Bool { true }
+
+    struct Rule: HostRule {
+        var phase: String { "release" }
+        var touchesFailedHosts: Bool { true }
+        var closesSession: Bool { true }
+
+        func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            executor.onEvent(.note("\(host): could not release the lock: \(failure.message)"))
+            return false
+        }
+
+        func unreachable(_ host: String, _ failure: HostFailure, _ executor: Executor, _ state: RunState) async -> Bool {
+            executor.onEvent(.note("\(host): could not release the lock: \(failure.description)"))
+            return false
+        }
+    }
+
+    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        executor.onEvent(.stage(stage.title))
+        let locked = await state.locked
+        _ = await executor.runEach(stage.hosts.filter { locked.contains($0.host) }, Rule(), state: state)
+    }
+}
