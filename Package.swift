@@ -3,7 +3,6 @@ import PackageDescription
 
 let package = Package(
     name: "fleet",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "fleet", targets: ["fleet"]),
         .library(name: "FleetCore", targets: ["FleetCore"]),

@@ -1,28 +1,3 @@
-/// A refused command-line value (the version, a host selection, the run's identity): which value, and what to do.
-/// Nothing was contacted.
-public struct InputError: Error, CustomStringConvertible, Sendable, Equatable {
-    /// The value at fault, as the user knows it: "version", "--hosts", "run id".
-    public var what: String
-    /// What is wrong and what to do.
-    public var message: String
-
-    public init(_ what: String, _ message: String) {
-        self.what = what
-        self.message = message
-    }
-
-    public var description: String { "\(what): \(message)" }
-}
-
-/// fleet's host scripts could not be found or read on this machine. Nothing was contacted.
-public struct PlaybooksError: Error, CustomStringConvertible, Sendable, Equatable {
-    public var message: String
-
-    public init(_ message: String) { self.message = message }
-
-    public var description: String { message }
-}
-
 /// fleet's exit statuses (docs/design.md), and the one place an error becomes one.
 public enum ExitStatus {
     public static let ok: Int32 = 0
