@@ -26,12 +26,12 @@ import Testing
         let (plan, inventory) = try ExecutorTests.plan(hosts: 2, batch: "2")
         let withRoot = try Fixture.load(Fixture.hosts(2, batch: "2", extra: "paths: {root: '\(root)/{host}'}\n"))
         let input = PlanInput(inventory: withRoot, command: .deploy, version: "v2", hosts: withRoot.hosts, run: plan.run,
-                              playbookNames: ["deploy.sh", "lib.sh", "lock.sh"], playbooksDir: "/fleet/playbooks")
+                              playbookNames: ["deploy.sh", "lib.sh", "lock.sh", "preflight.sh"], playbooksDir: "/fleet/playbooks")
         let rooted = try PlanBuilder.build(input)
         let steps = try #require(rooted.stages.first?.hosts.first { $0.host == "h1" }?.steps)
         let install = try #require(steps.first)
         #expect(install.kind == .install)
-        #expect(install.files?.map(\.member) == ["0/deploy.sh", "0/lib.sh", "0/lock.sh", "1/fleet.conf", "1/container.args"])
+        #expect(install.files?.map(\.member) == ["0/deploy.sh", "0/lib.sh", "0/lock.sh", "0/preflight.sh", "1/fleet.conf", "1/container.args", "2/env"])
 
         let transport = RecordingTransport()
         let session = try await transport.connect(HostEntry(name: "h1", address: "", port: 0, user: ""), settings: inventory.ssh)
@@ -45,6 +45,8 @@ import Testing
         #expect(try permissions(h1 + "/bin/deploy.sh") == 0o755)
         #expect(try permissions(h1 + "/fleet.conf") == 0o644)
         #expect(try permissions(h1 + "/incoming") == 0o700)
+        // The env file rode in the same stream and landed whole, 0600, where the deploy reads it.
+        #expect(try permissions(h1 + "/incoming/v2.env") == 0o600)
         #expect(try FileManager.default.contentsOfDirectory(atPath: h1).sorted() == ["bin", "container.args", "fleet.conf", "incoming"])
     }
 

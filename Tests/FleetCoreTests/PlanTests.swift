@@ -44,22 +44,25 @@ import Testing
         // The lock is taken from the unpacked copy; only then do the files move into place (a refused run changes
         // nothing another run uses).
         let lock = "\"$t\"/0/lock.sh --config \"$t\"/1/fleet.conf acquire --run-id 20261127T103000Z-4242 --who alice@laptop --pid 4242 --command deploy --version v1.4.2"
+        // One round trip: unpack, lock, files into place, the env file (a 0600 member of the same stream) into
+        // incoming/, then pre-flight with the pull. A lock script that fails otherwise than "held" (3) took nothing.
+        #expect(steps.count == 1)
         #expect(steps.first?.command == "set -e; umask 022; { install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin && "
                 + "install -d -m 0700 /opt/fleet/shop/incoming && t=$(mktemp -d /opt/fleet/shop/.fleet-install.XXXXXX) && "
-                + "trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit 97; if " + lock + "; then :; else s=$?; exit \"$s\"; fi; "
+                + "trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit 97; if " + lock
+                + "; then :; else s=$?; [ \"$s\" -eq 3 ] || s=97; exit \"$s\"; fi; "
                 + "mv -f \"$t\"/0/* /opt/fleet/shop/bin/; mv -f \"$t\"/1/* /opt/fleet/shop/; "
-                + "rm -rf \"$t\"; trap - EXIT")
+                + "mv -f \"$t\"/2/env /opt/fleet/shop/incoming/v1.4.2.env; "
+                + "rm -rf \"$t\"; trap - EXIT; "
+                + "exec /opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --pull")
         #expect(steps.first?.script == "lock")
         let installed = steps.first?.files ?? []
         #expect(installed.filter { $0.source.kind == .playbook }.map(\.path) == Self.playbooks.map { "/opt/fleet/shop/bin/" + $0 })
-        #expect(installed.suffix(2).map(\.path) == ["/opt/fleet/shop/fleet.conf", "/opt/fleet/shop/container.args"])
-        #expect(installed.suffix(2).allSatisfy { $0.mode == "0644" })
-        // Two round trips: install and lock, then the env file on stdin and pre-flight.
-        #expect(steps.count == 2)
-        #expect(steps.last?.stdin?.kind == .envFile && steps.last?.stdin?.count == 3)
-        #expect(steps.last?.command == "umask 077 && cat > /opt/fleet/shop/incoming/.v1.4.2.env.fleet-tmp && "
-                + "mv -f /opt/fleet/shop/incoming/.v1.4.2.env.fleet-tmp /opt/fleet/shop/incoming/v1.4.2.env && "
-                + "exec /opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --pull")
+        #expect(installed.suffix(3).dropLast().map(\.path) == ["/opt/fleet/shop/fleet.conf", "/opt/fleet/shop/container.args"])
+        #expect(installed.suffix(3).dropLast().allSatisfy { $0.mode == "0644" })
+        let env = try #require(installed.last)
+        #expect(env.source.kind == .envFile && env.source.count == 3 && env.mode == "0600" && env.member == "2/env")
+        #expect(env.path == "/opt/fleet/shop/incoming/v1.4.2.env")
         let hook = try #require(plan.stages.first { $0.kind == .hook })
         #expect(hook.hosts[0].steps[0].command == "/opt/fleet/shop/bin/hook.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --env-file /opt/fleet/shop/incoming/v1.4.2.env -- alembic upgrade head")
         let after = try #require(plan.stages.last)

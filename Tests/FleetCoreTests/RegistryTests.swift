@@ -22,7 +22,7 @@ import Testing
         #expect(throws: InventoryError.self) { try load(registry, image: image, variables: variables) }
     }
 
-    @Test func theLoginIsAPreflightStepWithThePasswordOnStdinOnly() throws {
+    @Test func theLoginIsPartOfPreflightWithThePasswordInItsStreamOnly() throws {
         let inventory = try load()
         let registry = try #require(inventory.registry)
         #expect(registry.server == "registry.example.com" && registry.username == "deploy-bot")
@@ -30,25 +30,31 @@ import Testing
 
         let plan = try PlanBuilder.build(try PlanTests.input(inventory))
         let steps = try #require(plan.stages.first?.hosts.first?.steps)
-        #expect(steps.count == 3)
-        let login = steps[1]
-        #expect(login.command == "/opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --login deploy-bot")
-        #expect(login.stdin == UploadSource(kind: .registryPassword, name: "registry password", env: "SHOP_REGISTRY_PASSWORD"))
-        #expect(steps[2].command?.hasSuffix("preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --pull") == true)
+        // One command: the lock, the files, the env file, the login (password from the stream), then the pull.
+        #expect(steps.count == 1)
+        let command = try #require(steps[0].command)
+        let login = "/opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --login deploy-bot < \"$t\"/2/password"
+        let pull = "exec /opt/fleet/shop/bin/preflight.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --pull"
+        #expect(command.contains(login) && command.hasSuffix(pull))
+        let lockAt = try #require(command.range(of: "lock.sh")), loginAt = try #require(command.range(of: login))
+        #expect(lockAt.upperBound < loginAt.lowerBound, "the login runs under the lock")
+        let password = try #require(steps[0].files?.first { $0.member == "2/password" })
+        #expect(password.source == UploadSource(kind: .registryPassword, name: "registry password", env: "SHOP_REGISTRY_PASSWORD"))
+        #expect(password.mode == "0600")
         #expect(steps[0].files?.first { $0.member == "1/fleet.conf" }?.source.content?.contains("\nREGISTRY=registry.example.com\n") == true)
         #expect(plan.registry == RegistrySummary(server: "registry.example.com", username: "deploy-bot", passwordEnv: "SHOP_REGISTRY_PASSWORD"))
 
         let text = PlanRenderer.text(plan)
         #expect(text.contains("registry    registry.example.com as deploy-bot, password {env: SHOP_REGISTRY_PASSWORD} (not shown)"))
-        #expect(text.contains("on stdin: the registry password, {env: SHOP_REGISTRY_PASSWORD}, value not shown"))
+        #expect(text.contains("the registry password, {env: SHOP_REGISTRY_PASSWORD}, value not shown -> "))
         #expect(PlanRenderer.json(plan).contains("\"kind\" : \"registry_password\""))
         for shown in [text, PlanRenderer.json(plan), "\(inventory)", String(reflecting: inventory)] {
             #expect(!shown.contains(Self.password) && !shown.contains("pa$$"))
         }
-        // The bytes on the login's stdin are the password, exactly.
+        // The bytes of that member are the password, exactly.
         let known = Dictionary(uniqueKeysWithValues: PlanTests.playbooks.map { ("/srv/app/playbooks/" + $0, [UInt8]()) })
         let files = try UploadFiles(plan: plan, inventory: inventory, known: known)
-        #expect(files.bytes(for: try #require(login.stdin)) == Array(Self.password.utf8))
+        #expect(files.bytes(for: password.source) == Array(Self.password.utf8))
         // Masked in what webhooks are sent.
         #expect(Webhooks(inventory).secrets.contains(Self.password))
     }
@@ -58,7 +64,7 @@ import Testing
         #expect(rollback.registry == nil)
         #expect(!rollback.stages.flatMap { $0.hosts.flatMap(\.steps) }.contains { $0.command?.contains("--login") == true })
         let plain = try PlanBuilder.build(try PlanTests.input(try Fixture.load(Fixture.minimal)))
-        #expect(plain.stages.first?.hosts.first?.steps.count == 2)
+        #expect(plain.stages.first?.hosts.first?.steps.count == 1)
         #expect(!PlanRenderer.json(plain).contains("\"registry\"") && !PlanRenderer.json(plain).contains("login"))
         #expect(FleetConf.render(try Fixture.load(Fixture.minimal), host: "web1").contains("REGISTRY") == false)
     }

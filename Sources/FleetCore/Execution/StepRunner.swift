@@ -4,8 +4,6 @@ import SSHEngine
 /// A step that did not succeed on a host: fleet's one failure type for a host command.
 public struct StepFailure: Error, Sendable {
     public var step: Step
-    /// The step's position among its host's steps in the stage (0: the first).
-    public var index: Int = 0
     public var exitCode: Int32?
     public var message: String
     public var lastLines: [String]
@@ -33,16 +31,10 @@ public struct StepRunner: Sendable {
         let host = session.hostName
         var handler: LineHandler?
         if let forward = onLine { handler = { kind, line in forward(host, kind, line) } }
-        for (index, step) in steps.enumerated() {
-            do throws(StepFailure) {
-                let result = try await execute(step, on: session, onLine: step.kind == .run ? handler : nil)
-                last = JSONValue.resultLine(in: result.stdoutText)
-                if !result.succeeded { throw Self.failure(step, result, last) }
-            } catch {
-                var failure = error
-                failure.index = index
-                throw failure
-            }
+        for step in steps {
+            let result = try await execute(step, on: session, onLine: step.kind == .run ? handler : nil)
+            last = JSONValue.resultLine(in: result.stdoutText)
+            if !result.succeeded { throw Self.failure(step, result, last) }
         }
         return last
     }

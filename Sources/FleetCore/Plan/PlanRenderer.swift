@@ -179,7 +179,11 @@ public enum PlanRenderer {
             let timeout = step.timeoutSeconds.map { ", timeout \($0)s" } ?? ""
             var text = "install \(step.files?.count ?? 0) files in one tar stream on stdin, each renamed into place whole:"
             for file in step.files ?? [] {
-                let what = file.source.kind == .inline ? "\(file.source.name) (shown above)" : (file.source.localPath ?? file.source.name)
+                let what = switch file.source.kind {
+                case .inline: "\(file.source.name) (shown above)"
+                case .envFile, .registryPassword: envFile(file.source)
+                case .playbook: file.source.localPath ?? file.source.name
+                }
                 text += "\n         \(what) -> \(file.path) (mode \(file.mode))"
             }
             return text + "\n       run \(step.command ?? "")\n         (\(step.purpose)\(timeout))"

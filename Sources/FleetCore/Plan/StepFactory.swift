@@ -32,57 +32,68 @@ struct StepFactory {
                             stop: workers.map(\.options.stopTimeoutSeconds).max() ?? 0))
     }
 
+    /// Pre-flight in one command per host: the host scripts and `fleet.conf` unpacked, the lock taken, the files
+    /// renamed into place; then (deploy) the env file, which rode in the same tar stream (0600, never on a command
+    /// line), moved whole into `incoming/`, the registry login with the password from that stream on its stdin,
+    /// and `preflight.sh`: checks, and the pull.
     func preflight(_ h: HostEntry) -> [Step] {
         // A rollback to "the previous release" names no version in the lock (lock.sh takes --version as optional).
         let version = (isDeploy ? input.version : input.rollbackTo).map { ["--version", $0] } ?? []
         let lock = ["acquire", "--run-id", input.run.runId, "--who", input.run.who, "--pid", String(input.run.pid),
                     "--command", input.command.rawValue] + version
-        var steps = [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name,
-                                         run: "lock.sh", lock, purpose: "take the host lock, then put the files in place",
-                                         timeout: 30, place: true, fleetVersion: input.fleetVersion)]
-        if isDeploy, let registry = inv.registry { steps.append(login(h, registry)) }
+        let q = ShellWords.quote
+        var secrets: [InstallFile] = []
+        var then: [String] = []
+        var purpose: [String] = ["take the host lock, then put the files in place"]
         if isDeploy {
-            // The env file arrives on stdin (never on a command line), lands whole (0600), then pre-flight runs.
             let env = inv.envFile
-            let source = UploadSource(kind: .envFile, name: "env file", localPath: env?.path, keys: env?.keys ?? [], count: env?.keys.count ?? 0)
-            let path = envPath(h)
-            let temporary = ShellWords.quote((path as NSString).deletingLastPathComponent + "/." + (path as NSString).lastPathComponent + ".fleet-tmp")
-            var preflight = call(h, "preflight", ["--version", targetVersion, "--pull"],
-                                 purpose: "write the release's environment (0600); check tools, rights and disk; pull the image", timeout: 900)
-            preflight.command = "umask 077 && cat > \(temporary) && mv -f \(temporary) \(ShellWords.quote(path)) && exec " + (preflight.command ?? "")
-            preflight.stdin = source
-            steps.append(preflight)
+            secrets.append(InstallFile(source: UploadSource(kind: .envFile, name: "env file", localPath: env?.path, keys: env?.keys ?? [],
+                                                            count: env?.keys.count ?? 0),
+                                       path: envPath(h), mode: "0600", member: "2/env"))
+            then.append("mv -f \"$t\"/2/env \(q(envPath(h)))")
+            purpose.append("write the release's environment (0600)")
+            if let registry = inv.registry {
+                secrets.append(InstallFile(source: UploadSource(kind: .registryPassword, name: "registry password", env: registry.passwordEnv),
+                                           path: "(read from the unpack folder by the login, then removed)", mode: "0600", member: "2/password"))
+                then.append(ShellWords.join([script(h, "preflight.sh"), "--config", conf(h), "--version", targetVersion, "--login", registry.username])
+                            + " < \"$t\"/2/password")
+                then.append("rm -f \"$t\"/2/password")
+                purpose.append(loginPurpose(h, registry))
+            }
+            then.append("exec " + ShellWords.join([script(h, "preflight.sh"), "--config", conf(h), "--version", targetVersion, "--pull"]))
+            purpose.append("check tools, rights and disk; pull the image")
         } else {
-            steps.append(call(h, "preflight", ["--version", targetVersion], purpose: "check tools, rights and disk", timeout: 60))
+            then.append("exec " + ShellWords.join([script(h, "preflight.sh"), "--config", conf(h), "--version", targetVersion]))
+            purpose.append("check tools, rights and disk")
         }
-        return steps
+        return [Self.installScripts(input.playbookNames, from: input.playbooksDir, inventory: inv, host: h.name,
+                                    run: "lock.sh", lock, purpose: purpose.joined(separator: "; "), timeout: isDeploy ? 900 : 90,
+                                    place: true, fleetVersion: input.fleetVersion, secrets: secrets, then: then)]
     }
 
-    /// The registry login, under the host lock and before the pull: the password on stdin (never a command line),
-    /// into the app's own docker config folder (STATE/docker, 0700), which pre-flight's pull uses and then empties.
-    func login(_ h: HostEntry, _ registry: RegistrySettings) -> Step {
+    /// The registry login, under the host lock and before the pull, in words: the password never on a command
+    /// line, into the app's own docker config folder (STATE/docker, 0700), which the pull uses and then empties.
+    func loginPurpose(_ h: HostEntry, _ registry: RegistrySettings) -> String {
         let user = registry.usernameEnv.map { " ({env: \($0)})" } ?? ""
-        var step = call(h, "preflight", ["--version", targetVersion, "--login", registry.username],
-                        purpose: "log in to the registry \(registry.server) as \(registry.username)\(user) with docker login --password-stdin "
-                            + "(the password of {env: \(registry.passwordEnv)}), "
-                            + "into the app's own docker config folder \(Inventory.substitute(inv.paths.state, host: h.name))/docker (0700)",
-                        timeout: 120)
-        step.stdin = UploadSource(kind: .registryPassword, name: "registry password", env: registry.passwordEnv)
-        return step
+        return "log in to the registry \(registry.server) as \(registry.username)\(user) with docker login --password-stdin "
+            + "(the password of {env: \(registry.passwordEnv)}), "
+            + "into the app's own docker config folder \(Inventory.substitute(inv.paths.state, host: h.name))/docker (0700)"
     }
 
     /// The one install step: the host scripts `names` of `dir` (0755) and the host's `fleet.conf` (0644), sent as
-    /// one tar stream and unpacked into a fresh folder under ROOT; then `script ARGS` runs from that unpacked
-    /// copy (`--config` its fleet.conf). With `place`, only once that script succeeded (the lock: nothing shared
-    /// changes before it is held, so a refused deploy leaves the running one's scripts and fleet.conf alone) are
-    /// the files renamed into place, each whole; without, the copy is removed (read-only commands: status, lock).
-    /// The step's exit status and last stdout line are the script's.
-    /// The exit status of an install step whose folders or unpacking failed.
+    /// one tar stream and unpacked into a fresh folder under ROOT (0700, removed however the command ends); then
+    /// `script ARGS` runs from that unpacked copy (`--config` its fleet.conf). With `place`, only once that script
+    /// succeeded (the lock: nothing shared changes before it is held, so a refused deploy leaves the running one's
+    /// scripts and fleet.conf alone) are the files renamed into place, each whole, and `then` runs (pre-flight,
+    /// reading `secrets`, members of the same stream); without, the copy is removed (read-only commands: status,
+    /// lock). The step's exit status and last stdout line are the script's, or the last of `then`'s.
+    /// The exit status of an install step whose folders or unpacking failed, or (with `then`) whose script
+    /// failed for another reason than a held lock: nothing was taken.
     static let installFailed: Int32 = 97
 
     static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String,
                                run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool,
-                               fleetVersion: String = FleetVersion.current) -> Step {
+                               fleetVersion: String = FleetVersion.current, secrets: [InstallFile] = [], then: [String] = []) -> Step {
         let root = inventory.rootDir(for: host)
         var files = names.map { name in
             InstallFile(source: UploadSource(kind: .playbook, name: name, localPath: dir + "/" + name),
@@ -93,18 +104,23 @@ struct StepFactory {
         files.append(InstallFile(source: UploadSource(kind: .inline, name: "container.args", content: inventory.webOptions.argumentsFile),
                                  path: root + "/container.args", mode: "0644", member: "1/container.args"))
         files += processFiles(inventory, host: host)
+        files += secrets
         let q = ShellWords.quote
         // Exit 97 (no script uses it) says the folders or the unpacking failed, not the script.
         var command = "set -e; umask 022; { install -d -m 0755 \(q(root)) \(q(root + "/bin")) && install -d -m 0700 \(q(root + "/incoming")) && "
         command += "t=$(mktemp -d \(q(root + "/.fleet-install.XXXXXX"))) && trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit \(Self.installFailed)"
         if let script {
             let call = "\"$t\"/0/\(q(script)) --config \"$t\"/1/fleet.conf" + args.map { " " + q($0) }.joined()
-            command += "; if \(call); then :; else s=$?; exit \"$s\"; fi"
+            // With `then`, only a held lock keeps its exit status (3); any other failure of the script took nothing.
+            let status = then.isEmpty ? "" : "[ \"$s\" -eq \(ExitStatus.lockHeld) ] || s=\(Self.installFailed); "
+            command += "; if \(call); then :; else s=$?; \(status)exit \"$s\"; fi"
         }
         if place {
             command += "; mv -f \"$t\"/0/* \(q(root + "/bin/")); mv -f \"$t\"/1/* \(q(root + "/"))"
         }
+        for next in then where !next.hasPrefix("exec ") { command += "; " + next }
         command += "; rm -rf \"$t\"; trap - EXIT"
+        for next in then where next.hasPrefix("exec ") { command += "; " + next }
         let did = place ? "install the host scripts and fleet.conf" : "unpack the host scripts and fleet.conf into a fresh folder"
         var step = Step.install(files, command: command, purpose: ["create the app's folders", did, purpose].filter { !$0.isEmpty }
             .joined(separator: ", "), timeoutSeconds: 30 + timeout)

@@ -14,13 +14,13 @@ struct PreflightStage: StageKind {
             return false
         }
 
-        /// The first step takes the lock: its "held" exit means another run has the host, and its other exits
-        /// took nothing; a step cut off (no exit) may have taken it, as may every later step's failure.
+        /// Pre-flight's command takes the lock first: its exit 3 says another run holds it, and its exit 97 that
+        /// nothing was taken (the files could not be unpacked, or the lock script failed otherwise); any other
+        /// failure came after the lock was taken, and a command cut off (no exit) may have taken it.
         func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-            let lockStep = failure.index == 0
-            if lockStep && failure.exitCode == ExitStatus.lockHeld {
+            if failure.exitCode == ExitStatus.lockHeld {
                 await state.lockHeld(host, message: failure.message)
-            } else if !lockStep || failure.exitCode == nil {
+            } else if failure.exitCode != StepFactory.installFailed {
                 await state.lockTaken(host)
             }
             await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
