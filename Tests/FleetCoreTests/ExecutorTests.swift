@@ -14,11 +14,15 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     let unreachable: Set<String>
     /// How long each command takes.
     let delay: Duration
+    /// Hosts whose nginx answers the verify endpoints with 502.
+    let unhealthy: Set<String>
 
-    init(failures: [(host: String, contains: String, status: Int32)] = [], unreachable: Set<String> = [], delay: Duration = .zero) {
+    init(failures: [(host: String, contains: String, status: Int32)] = [], unreachable: Set<String> = [], delay: Duration = .zero,
+         unhealthy: Set<String> = []) {
         self.failures = failures
         self.unreachable = unreachable
         self.delay = delay
+        self.unhealthy = unhealthy
     }
 
     func record(_ call: Call) { lock.lock(); calls.append(call); lock.unlock() }
@@ -42,9 +46,11 @@ final class RecordingTransport: Transport, @unchecked Sendable {
             let status = transport.failures.first { $0.host == hostName && command.contains($0.contains) }?.status ?? 0
             var json = "{\"script\":\"x\",\"ok\":\(status == 0),\"code\":\(status),\"version\":\"v2\",\"previous\":\"v1\",\"changed\":true}\n"
             // The check steps' own output: curl's "STATUS SECONDS" for verify, docker's config and size for the image.
-            if command.contains("curl") { json = status == 0 ? "200 0.002\n" : "502 0.002\n" }
+            // A swap followed by its verify: the swap's line, then (when it succeeded) the marker and the answers.
+            let answer = transport.unhealthy.contains(hostName) ? "502 0.002\n" : "200 0.002\n"
+            if command.contains("curl") { json = status == 0 ? json + "fleet-verify:\n" + answer : json }
             if command.hasPrefix("docker image inspect") { json = "{\"User\":\"1000\",\"Healthcheck\":{\"Test\":[\"CMD\",\"true\"]}}|1000\n" }
-            return CommandResult(exitStatus: command.contains("curl") ? 0 : status, exitSignal: nil, stdout: Array(json.utf8),
+            return CommandResult(exitStatus: status, exitSignal: nil, stdout: Array(json.utf8),
                                  stderr: status == 0 ? [] : Array("boom on \(hostName)\n".utf8), duration: .zero)
         }
         func close() async {}
@@ -72,7 +78,7 @@ struct ExecutorTests {
         return UploadFiles(playbooks: playbooks, env: [])
     }
 
-    /// Every host: the steps that ran are the plan's steps (pre-flight, image check, batch, verify, release), in
+    /// Every host: the steps that ran are the plan's steps (pre-flight, image check, batch with its verify, release), in
     /// the plan's order, with the plan's exact strings; for a deploy and for a rollback.
     @Test(arguments: [PlanCommand.deploy, .rollback])
     func whatRanIsWhatThePlanSays(_ command: PlanCommand) async throws {
@@ -81,7 +87,8 @@ struct ExecutorTests {
             PlanInput(inventory: inventory, command: .rollback, hosts: inventory.hosts, run: deploy.run,
                       playbookNames: ["lib.sh", "lock.sh", "preflight.sh", "rollback.sh"], playbooksDir: "/fleet/playbooks"))
         let kinds = Set(plan.stages.map(\.kind))
-        #expect(kinds.isSuperset(of: command == .deploy ? [.preflight, .imageCheck, .batch, .verify] : [.preflight, .batch, .verify]))
+        #expect(kinds.isSuperset(of: command == .deploy ? [.preflight, .imageCheck, .batch] : [.preflight, .batch]))
+        #expect(plan.stages.filter { $0.kind == .batch }.flatMap(\.hosts).allSatisfy { $0.steps.last?.check?.kind == .verify })
         let transport = RecordingTransport()
         let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
         #expect(report.exitCode == 0)
@@ -117,6 +124,20 @@ struct ExecutorTests {
             #expect(transport.calls(for: host).last?.text.contains("release") == true)
         }
         #expect(Recap.text(report).contains("failed: h1 (deploy, exit 11)"))
+    }
+
+    /// The swap succeeded but the endpoints answer 502 through nginx: the host fails (phase verify), counts
+    /// against max_failures, and the rollout halts after its batch.
+    @Test func aHostWhoseEndpointsFailAfterItsSwapFailsAndHalts() async throws {
+        let (plan, inventory) = try Self.plan(hosts: 4, batch: "2")
+        let transport = RecordingTransport(unhealthy: ["h2"])
+        let report = await Executor(plan: plan, sessions: Self.sessions(transport, inventory), files: Self.files(plan)).run()
+        #expect(report.exitCode == ExitStatus.hostFailed)
+        let h2 = try #require(report.hosts.first { $0.host == "h2" })
+        #expect(h2.outcome == .failed && h2.phase == "verify")
+        #expect(h2.error?.contains("/health gave 502, expected 200") == true, "\(h2.error ?? "")")
+        #expect(report.hosts.first { $0.host == "h1" }?.outcome == .updated)
+        #expect(report.hosts.filter { ["h3", "h4"].contains($0.host) }.allSatisfy { $0.outcome == .notStarted })
     }
 
     @Test func rollbackOnFailureUndoesTheUpdatedHosts() async throws {

@@ -31,8 +31,11 @@ import Testing
         try Golden.check(PlanRenderer.text(plan), "rollback.txt")
         try Golden.checkPlanJSON(plan, "rollback")
         let to = try PlanBuilder.build(try Self.input(inv, .rollback, version: nil, to: "v1.4.1", hosts: ["web2"]))
+        // The swap, then (it succeeded) the verify endpoints through nginx in the same command, never its status.
         #expect(to.stages.last { $0.kind == .batch }?.hosts.first?.steps.first?.command
-                == "/tmp/lab/web2/opt/bin/rollback.sh --config /tmp/lab/web2/opt/fleet.conf --to v1.4.1 --run-id 20261127T103000Z-4242")
+                == "/tmp/lab/web2/opt/bin/rollback.sh --config /tmp/lab/web2/opt/fleet.conf --to v1.4.1 --run-id 20261127T103000Z-4242"
+                + " || exit \"$?\"; echo fleet-verify:; (command -v curl >/dev/null || { echo 'curl is not installed' >&2; exit 127; }; "
+                + "for u in http://127.0.0.1:80/health; do curl -s -o /dev/null --connect-timeout 3 --max-time 10 -w '%{http_code} %{time_total}\\n' \"$u\" || true; done) || true")
     }
 
     @Test func deployStepsAreExact() throws {

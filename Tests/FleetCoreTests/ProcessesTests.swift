@@ -67,7 +67,9 @@ import Testing
         #expect(plan.hosts.map { $0.processes ?? [] } == [["web"], ["web", "job"], ["job", "mailer"]])
         #expect(plan.hostTime?.workers == WorkerTime(check: 5, stop: 120))
         // A host without the web process is not verified through nginx.
-        #expect(!plan.stages.filter { $0.kind == .verify }.flatMap(\.hosts).contains { $0.host == "jobs1" })
+        let swaps = plan.stages.filter { $0.kind == .batch }.flatMap(\.hosts)
+        #expect(swaps.first { $0.host == "jobs1" }?.steps.last?.check == nil)
+        #expect(swaps.first { $0.host == "web1" }?.steps.last?.check?.kind == .verify)
         let install = try #require(plan.stages.first { $0.hosts.first?.host == "jobs1" }?.hosts.first?.steps.first?.files)
         #expect(install.map(\.source.name).filter { $0.hasPrefix("process-") }
                 == ["process-job.cmd", "process-job.args", "process-job.conf", "process-mailer.cmd", "process-mailer.args", "process-mailer.conf"])

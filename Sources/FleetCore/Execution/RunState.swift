@@ -12,9 +12,8 @@ actor RunState {
     private(set) var failureCount = 0
     /// How the run ends so far: its exit code and why it halted.
     private(set) var verdict = RunVerdict()
-    /// The batches started so far, and the hosts the last one finished (what its verify checks).
+    /// The batches started so far.
     private(set) var batchIndex = 0
-    private(set) var lastBatch: [String] = []
 
     init(hosts: [String]) {
         order = hosts
@@ -61,7 +60,6 @@ actor RunState {
         return batchIndex
     }
 
-    func batchFinished(_ hosts: [String]) { lastBatch = hosts }
 
     func lockHeld(_ host: String, message: String) {
         lockHeld.append((host, message))

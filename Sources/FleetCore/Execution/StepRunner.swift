@@ -24,19 +24,31 @@ public struct StepRunner: Sendable {
         self.onLine = onLine
     }
 
+    /// What a host's steps gave when every one succeeded: the last step, its output and its result line.
+    public struct Done: Sendable {
+        public var step: Step?
+        public var output: CommandResult?
+        public var json: JSONValue?
+    }
+
     /// Runs the steps; returns the last script's result line, or throws the first failure.
     @discardableResult
     public func run(_ steps: [Step], on session: any HostSession) async throws(StepFailure) -> JSONValue? {
-        var last: JSONValue?
+        try await runSteps(steps, on: session).json
+    }
+
+    /// Runs the steps in order; returns what the last one gave, or throws the first failure.
+    public func runSteps(_ steps: [Step], on session: any HostSession) async throws(StepFailure) -> Done {
+        var done = Done()
         let host = session.hostName
         var handler: LineHandler?
         if let forward = onLine { handler = { kind, line in forward(host, kind, line) } }
         for step in steps {
             let result = try await execute(step, on: session, onLine: step.kind == .run ? handler : nil)
-            last = JSONValue.resultLine(in: result.stdoutText)
-            if !result.succeeded { throw Self.failure(step, result, last) }
+            done = Done(step: step, output: result, json: JSONValue.resultLine(in: result.stdoutText))
+            if !result.succeeded { throw Self.failure(step, result, done.json) }
         }
-        return last
+        return done
     }
 
     /// Runs one step's command with what it reads on stdin (an install step's tar stream, or its `stdin`) and

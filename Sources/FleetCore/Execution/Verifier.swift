@@ -103,6 +103,19 @@ public enum Verifier {
         }
     }
 
+    /// The line a swap's command prints before its endpoints' answers (the swap's own output comes before it).
+    static let marker = "fleet-verify:"
+
+    /// What a swap followed by its verify gave: the endpoints' problem, nil when all answered as expected.
+    static func problemAfterSwap(_ result: CommandResult, endpoints: [VerifyEndpoint], host: String) -> String? {
+        let stdout = result.stdoutText
+        let answers = stdout.range(of: "\n" + marker + "\n").map { String(stdout[$0.upperBound...]) }
+            ?? (stdout.hasPrefix(marker + "\n") ? String(stdout.dropFirst(marker.count + 1)) : "")
+        var answered = result
+        answered.stdout = Array(answers.utf8)
+        return problem(answered, endpoints: endpoints, host: host)
+    }
+
     /// The one remote command: one `STATUS SECONDS` line per endpoint, in order (`000` when nothing answered).
     public static func command(inventory: Inventory) -> String {
         let urls = inventory.verify.map { ShellWords.quote(inventory.nginx.url + $0.path) }.joined(separator: " ")

@@ -147,12 +147,12 @@ public struct EnvFileSummary: Sendable, Equatable, Codable {
 
 /// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to
 /// `policy.parallel`), each host's steps in order. `imageCheck`: the pulled image inspected on the lead host.
-/// `hook`: the lead host's steps. `verify`: the batch's updated hosts checked through their nginx. `pause`: wait
-/// `pauseMs`. `undo` and `release` are the plan's `onFailure` and `finally`, as the executor runs them. Each
+/// `hook`: the lead host's steps. `batch`: each host's swap, followed in the same command by the `verify`
+/// endpoints checked through its nginx (web hosts, with `verify:`). `pause`: wait `pauseMs`. `undo` and `release` are the plan's `onFailure` and `finally`, as the executor runs them. Each
 /// kind's rule (what it counts, what halts the run) is its type in Execution/Stages (docs/design.md).
 public struct Stage: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case preflight, imageCheck = "image_check", hook, batch, verify, pause, undo, release
+        case preflight, imageCheck = "image_check", hook, batch, pause, undo, release
     }
     public var kind: Kind
     /// "pre-flight", "before_rollout", "batch 2 of 4", "pause".

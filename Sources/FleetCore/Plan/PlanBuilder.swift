@@ -65,15 +65,11 @@ public enum PlanBuilder {
             let batch = targets[start..<(start + size)]
             start += size
             let title = "batch \(index + 1) of \(sizes.count)"
-            stages.append(Stage(kind: .batch, title: title,
-                                hosts: batch.map { HostSteps(host: $0.name, steps: [steps.rollout($0)]) }, pauseMs: nil))
-            if !inv.verify.isEmpty {
-                let web = batch.filter { !inv.processesDeclared || inv.processes(on: $0).contains(where: \.isWeb) }
-                if !web.isEmpty {
-                    stages.append(Stage(kind: .verify, title: "verify \(title)",
-                                        hosts: web.map { HostSteps(host: $0.name, steps: [steps.verify()]) }, pauseMs: nil))
-                }
-            }
+            // A host that serves the web process checks the `verify` endpoints through its nginx in the same command.
+            stages.append(Stage(kind: .batch, title: title, hosts: batch.map { host in
+                let web = !inv.processesDeclared || inv.processes(on: host).contains(where: \.isWeb)
+                return HostSteps(host: host.name, steps: [steps.rollout(host, verify: web)])
+            }, pauseMs: nil))
             if index < sizes.count - 1, pauseMs > 0 {
                 stages.append(Stage(kind: .pause, title: "pause", hosts: [], pauseMs: pauseMs))
             }

@@ -142,10 +142,10 @@ public enum PlanRenderer {
                 + (strict ? "--strict-image: a problem refuses the run, nothing changed)" : "problems are warnings; --strict-image refuses)")
         case .hook:
             return "Hook \(stage.title) on \(stage.hosts.first?.host ?? "?") (a failure halts the run)"
-        case .verify:
-            return "Verify \(stage.title.dropFirst("verify ".count)) through each host's nginx (a host that fails counts as failed)"
         case .batch:
+            let verifies = stage.hosts.contains { $0.steps.last?.check?.kind == .verify }
             return "Batch \(stage.title.dropFirst("batch ".count)): " + stage.hosts.map(\.host).joined(separator: ", ")
+                + (verifies ? " (a host whose endpoints do not answer as expected counts as failed)" : "")
         case .pause:
             return "Pause \(formatMs(stage.pauseMs ?? 0))"
         case .undo, .release:

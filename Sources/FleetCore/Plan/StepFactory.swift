@@ -128,15 +128,26 @@ struct StepFactory {
         return step
     }
 
-    func rollout(_ h: HostEntry) -> Step {
+    /// The swap (deploy or rollback); with `verify` and the inventory's `verify` endpoints, followed in the same
+    /// command by those endpoints checked through the host's own nginx (after `Verifier.marker`; read-only).
+    func rollout(_ h: HostEntry, verify: Bool = false) -> Step {
+        var step: Step
         if isDeploy {
-            return call(h, "deploy", ["--version", targetVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
+            step = call(h, "deploy", ["--version", targetVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
                         purpose: processesPurpose(h) ?? "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout)
+        } else {
+            let to = input.rollbackTo.map { ["--to", $0] } ?? []
+            let back = "switch back to \(input.rollbackTo ?? "the previous release")"
+            step = call(h, "rollback", to + ["--run-id", input.run.runId],
+                        purpose: processesPurpose(h).map { back + ": " + $0 } ?? back + ", health-checked", timeout: switchTimeout)
         }
-        let to = input.rollbackTo.map { ["--to", $0] } ?? []
-        let back = "switch back to \(input.rollbackTo ?? "the previous release")"
-        return call(h, "rollback", to + ["--run-id", input.run.runId],
-                    purpose: processesPurpose(h).map { back + ": " + $0 } ?? back + ", health-checked", timeout: switchTimeout)
+        guard verify, !inv.verify.isEmpty else { return step }
+        // The swap's exit status stands; the check's answer is read from what follows the marker, never its status.
+        step.command = (step.command ?? "") + " || exit \"$?\"; echo \(Verifier.marker); (\(Verifier.command(inventory: inv))) || true"
+        step.purpose += "; then check the endpoints through nginx"
+        step.timeoutSeconds = (step.timeoutSeconds ?? 0) + Verifier.timeoutSeconds * max(1, inv.verify.count) + 30
+        step.check = .verify(inv.verify)
+        return step
     }
 
     func hook(_ h: HostEntry, _ argv: [String], _ phase: String) -> Step {
@@ -149,14 +160,6 @@ struct StepFactory {
         var step = Step.run(ImageCheck.command(image: "\(inv.image):\(targetVersion)"), purpose: "inspect the pulled image",
                             timeoutSeconds: 30)
         step.check = .image("\(inv.image):\(targetVersion)", maxSizeMB: inv.imageChecks.maxSizeMB, strict: input.strictImage)
-        return step
-    }
-
-    /// The inventory's `verify` endpoints through the host's own nginx (read-only).
-    func verify() -> Step {
-        var step = Step.run(Verifier.command(inventory: inv), purpose: "check the endpoints through nginx",
-                            timeoutSeconds: Verifier.timeoutSeconds * max(1, inv.verify.count) + 30)
-        step.check = .verify(inv.verify)
         return step
     }
 

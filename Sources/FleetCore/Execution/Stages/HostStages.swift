@@ -9,7 +9,7 @@ struct PreflightStage: StageKind {
     struct Rule: HostRule {
         var phase: String { "pre-flight" }
 
-        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+        func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
             await state.lockTaken(host)
             return false
         }
@@ -61,8 +61,10 @@ struct HookStage: StageKind {
     }
 }
 
-/// A batch of hosts switched to the target: each success is an updated host (or one already there), each
-/// failure counts against `max_failures`; once the user asked to stop, hosts not yet started are left alone.
+/// A batch of hosts switched to the target: each success is an updated host (or one already there), unless the
+/// endpoints its command then checked through nginx did not answer as `verify` expects (a failure, phase
+/// "verify"); each failure counts against `max_failures`; once the user asked to stop, hosts not yet started
+/// are left alone.
 struct BatchStage: StageKind {
     struct Rule: HostRule {
         var phase: String
@@ -76,8 +78,14 @@ struct BatchStage: StageKind {
             return true
         }
 
-        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-            await state.updated(host, batch: batch, result: result, ms: ms)
+        func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+            await state.updated(host, batch: batch, result: done.json, ms: ms)
+            if let check = done.step?.check, check.kind == .verify, let output = done.output,
+               let problem = Verifier.problemAfterSwap(output, endpoints: check.endpoints ?? [], host: host) {
+                await state.fail(host, phase: "verify", exitCode: nil, error: problem, lines: [], batch: batch)
+                executor.onEvent(.hostDone(await state.report(host)))
+                return false
+            }
             executor.onEvent(.hostDone(await state.report(host)))
             return true
         }
@@ -99,8 +107,7 @@ struct BatchStage: StageKind {
     func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
         let index = await state.batchStarted()
         executor.onEvent(.stage(stage.title))
-        let done = await executor.runEach(stage.hosts, Rule(phase: executor.plan.command.rawValue, batch: index), state: state)
-        await state.batchFinished(done)
+        _ = await executor.runEach(stage.hosts, Rule(phase: executor.plan.command.rawValue, batch: index), state: state)
         await executor.judgeFailures(state)
     }
 }
@@ -112,7 +119,7 @@ struct UndoStage: StageKind {
     struct Rule: HostRule {
         var phase: String { "undo" }
 
-        func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
+        func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
             await state.rolledBack(host)
             return false
         }

@@ -6,7 +6,7 @@ import Foundation
 protocol StageKind: Sendable {
     /// Runs even when the rollout has halted (read-only stages that tell the truth, the lock's release).
     var runsAfterHalt: Bool { get }
-    /// Runs even when the user asked to stop (pre-flight changes nothing shared; verify only reads).
+    /// Runs even when the user asked to stop (pre-flight changes nothing shared; the release must happen).
     var runsAfterInterrupt: Bool { get }
     func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async
 }
@@ -24,7 +24,6 @@ extension Stage.Kind {
         case .imageCheck: ImageCheckStage()
         case .hook: HookStage()
         case .batch: BatchStage()
-        case .verify: VerifyStage()
         case .pause: PauseStage()
         case .undo: UndoStage()
         case .release: ReleaseStage()
@@ -46,7 +45,7 @@ protocol HostRule: Sendable {
     /// Before the host starts: false leaves it out.
     func start(_ host: String, _ executor: Executor, _ state: RunState) async -> Bool
     /// The host's steps succeeded; true names the host in the stage's result.
-    func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool
+    func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool
     /// A step failed (the host answered, or the connection was lost mid-step); true names the host.
     func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool
     /// No session could be opened; true names the host.
@@ -60,7 +59,7 @@ extension HostRule {
 
     func start(_ host: String, _ executor: Executor, _ state: RunState) async -> Bool { true }
 
-    func succeeded(_ host: String, result: JSONValue?, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool { false }
+    func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool { false }
 
     func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
         await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
@@ -98,10 +97,10 @@ extension Executor {
                 return await rule.unreachable(name, failure, executor, state) ? name : nil
             }
             do throws(StepFailure) {
-                let result = try await runner.run(byName[name] ?? [], on: session)
+                let done = try await runner.runSteps(byName[name] ?? [], on: session)
                 if rule.closesSession { await sessions.close(name) } else { await sessions.giveBack(name) }
                 let ms = Int((ContinuousClock.now - began) / .milliseconds(1))
-                return await rule.succeeded(name, result: result, ms: ms, executor, state) ? name : nil
+                return await rule.succeeded(name, done, ms: ms, executor, state) ? name : nil
             } catch {
                 if error.closesSession || rule.closesSession { await sessions.close(name) } else { await sessions.giveBack(name) }
                 let ms = Int((ContinuousClock.now - began) / .milliseconds(1))
