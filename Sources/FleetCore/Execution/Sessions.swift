@@ -117,6 +117,8 @@ extension HostFailure {
         switch error {
         case let failure as HostFailure:
             self = failure
+        case let failure as StepFailure:
+            self.init(host: host, message: failure.message, unreachable: unreachable ?? failure.unreachable)
         case let ssh as SSHError:
             self.init(host: host, message: ssh.description,
                       unreachable: unreachable ?? ssh.meansUnreachable)
