@@ -58,8 +58,8 @@ public struct Exec: ContextCommand {
     static func unknownOption(_ word: String) -> ValidationError {
         let name = String(word.prefix { $0 != "=" })
         let closest = OptionNames.closest(to: name, in: OptionNames.of(Exec.self)).map { " Did you mean '\($0)'?" } ?? ""
-        return ValidationError("Unknown option '\(name.prefix(60))' of fleet exec.\(closest) "
-            + "The command to run goes after --, e.g. fleet exec --hosts web1 -- uptime")
+        return ValidationError("Unknown option '\(name.prefix(60))'.\(closest) "
+            + "(fleet exec runs its command from -- on, e.g. fleet exec --hosts web1 -- uptime; no host was contacted)")
     }
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }
