@@ -35,10 +35,52 @@ public struct FleetCommand: AsyncParsableCommand {
         } catch {
             let code = exitCode(for: error)
             if code == .validationFailure {
-                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                FileHandle.standardError.write(Data((usageMessage(for: error, arguments: arguments ?? Array(CommandLine.arguments.dropFirst())) + "\n").utf8))
                 Foundation.exit(2)
             }
             self.exit(withError: error)
+        }
+    }
+}
+
+extension FleetCommand {
+    /// A usage error as printed: ArgumentParser's text, and for an unknown option: when it is an option of other
+    /// subcommands, which ones (`rollback --strict-image`: an option of plan and deploy); else, when ArgumentParser
+    /// had no suggestion (a typo far from every name), "Did you mean" naming the closest option of the subcommand.
+    static func usageMessage(for error: Error, arguments: [String]) -> String {
+        let text = fullMessage(for: error)
+        let message = self.message(for: error)
+        let prefix = "Unknown option '"
+        guard message.hasPrefix(prefix), let range = text.range(of: message) else { return text }
+        let name = String(message.dropFirst(prefix.count).prefix { $0 != "'" })
+        let (path, command) = subcommand(for: arguments)
+        let owners = leaves().filter { $0.type != command && OptionNames.of($0.type).contains(name) }.map { "fleet " + $0.path }
+        var line = message
+        if !owners.isEmpty {
+            line += ". fleet \(path) has no \(name) (it means nothing here); it is an option of \(owners.joined(separator: ", "))"
+        } else if !message.contains("Did you mean"), let closest = OptionNames.closest(to: name, in: OptionNames.of(command)) {
+            line += ". Did you mean '\(closest)'?"
+        }
+        return text.replacingCharacters(in: range, with: line)
+    }
+
+    /// The subcommand the arguments name (`lock status`), from their start, with its path; fleet itself when none.
+    static func subcommand(for arguments: [String]) -> (path: String, type: ParsableCommand.Type) {
+        var command: ParsableCommand.Type = FleetCommand.self
+        var path: [String] = []
+        for word in arguments {
+            guard let next = command.configuration.subcommands.first(where: { $0._commandName == word }) else { break }
+            command = next
+            path.append(word)
+        }
+        return (path.joined(separator: " "), command)
+    }
+
+    /// Every subcommand that runs (`lock status`, not `lock`), with its path.
+    static func leaves(_ parent: ParsableCommand.Type = FleetCommand.self, _ prefix: String = "") -> [(path: String, type: ParsableCommand.Type)] {
+        parent.configuration.subcommands.flatMap { child -> [(path: String, type: ParsableCommand.Type)] in
+            let path = prefix + child._commandName
+            return child.configuration.subcommands.isEmpty ? [(path, child)] : leaves(child, path + " ")
         }
     }
 }

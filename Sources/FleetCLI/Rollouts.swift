@@ -13,7 +13,7 @@ struct BuiltPlan: Sendable {
 enum Rollouts {
     /// Inventory -> (probe) -> plan. Bad input throws (exit 2); contacts hosts only with `probe`.
     static func buildPlan(context: CommandContext, inventory options: InventoryOptions, selection: HostSelectionOptions,
-                          scripts: PlaybookOptions, rollout: RolloutOptions, command: FleetCore.PlanCommand, version: String?,
+                          scripts: PlaybookOptions, choices: PlanChoices, command: FleetCore.PlanCommand, version: String?,
                           rollbackTo: String?, probe: Bool, onlyHosts: [String]? = nil) async throws -> BuiltPlan {
         let inventory = try options.load(context, secrets: command == .deploy)
         var hosts = try selection.select(from: inventory)
@@ -23,9 +23,9 @@ enum Rollouts {
         let states = probe ? await Probe.read(inventory, hosts: hosts, sessions: try context.sessions(inventory)) : nil
         let input = PlanInput(inventory: inventory, command: command, version: version, rollbackTo: rollbackTo,
                               hosts: hosts, run: context.runContext(), playbookNames: playbooks.names,
-                              playbooksDir: playbooks.dir, probe: states, force: rollout.force,
-                              rollbackOnFailure: rollout.rollbackOnFailure, strictImage: rollout.strictImage,
-                              skipUnreachable: rollout.skipUnreachable,
+                              playbooksDir: playbooks.dir, probe: states, force: choices.force,
+                              rollbackOnFailure: choices.rollbackOnFailure, strictImage: choices.strictImage,
+                              skipUnreachable: choices.skipUnreachable,
                               fleetVersion: playbooks.fleetVersion)
         return BuiltPlan(plan: try PlanBuilder.build(input), inventory: inventory, playbooks: playbooks)
     }
@@ -46,17 +46,17 @@ enum Rollouts {
     }
 
     /// `fleet plan` and `--dry-run`: the plan as text, or as pretty JSON (one document) with `--json`.
-    static func printPlan(_ plan: Plan, context: CommandContext, rollout: RolloutOptions) {
-        context.out(rollout.json ? PlanRenderer.json(plan) : PlanRenderer.text(plan))
+    static func printPlan(_ plan: Plan, context: CommandContext, json: Bool) {
+        context.out(json ? PlanRenderer.json(plan) : PlanRenderer.text(plan))
     }
 
     /// Runs a plan through `Rollout` (history, webhooks and the Pushgateway as the inventory says), shows its
     /// progress, prints the recap (or the JSON report), and returns fleet's exit code.
-    static func execute(_ built: BuiltPlan, context: CommandContext, rollout options: RolloutOptions) async throws -> Int32 {
+    static func execute(_ built: BuiltPlan, context: CommandContext, run options: RunOptions, json: Bool) async throws -> Int32 {
         let (plan, inventory) = (built.plan, built.inventory)
         let files = try UploadFiles(plan: plan, inventory: inventory, known: built.playbooks.bytesByPath)
         // On a terminal every message goes through the live view, which prints it above the host lines.
-        let view = useLiveView(context, rollout: options) ? liveView(context, hosts: plan.hosts.map(\.name)) : nil
+        let view = useLiveView(context, json: json, progress: options.progress) ? liveView(context, hosts: plan.hosts.map(\.name)) : nil
         var shown = context
         if let view { shown.err = view.log }
         let interrupt = Interrupt()
@@ -65,7 +65,7 @@ enum Rollouts {
         if let view {
             onEvent = { view.handle($0) }
         } else {
-            onEvent = printer(shown, json: options.json)
+            onEvent = printer(shown, json: json)
         }
         let rollout = Rollout(plan: plan, files: files, sessions: try shown.sessions(inventory, holding: plan.hosts.count),
                               interrupt: interrupt, recorder: HistoryFolder(),
@@ -74,7 +74,7 @@ enum Rollouts {
         view?.start()
         let report = await rollout.run()
         view?.finish()
-        if options.json {
+        if json {
             shown.out("{\"event\":\"report\",\"report\":\(report.json())}\n")
         } else {
             shown.err(Recap.text(report, color: shown.useColor))

@@ -25,7 +25,7 @@ struct BastionDeployE2ETests {
             """)
         for version in ["v1", "v2"] {
             let captured = Captured()
-            let code = try await Deploy.parse(["--inventory", inventory, "--force", "--progress", "plain", version])
+            let code = try await Deploy.parse(["--inventory", inventory, "--progress", "plain", version])
                 .run(context: E2E.context(captured))
             #expect(code == 0, "\(captured.out)\(captured.err)")
             #expect([await Self.serving(1), await Self.serving(2)] == [version, version])

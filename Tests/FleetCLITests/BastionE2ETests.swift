@@ -110,7 +110,7 @@ struct BastionE2ETests {
         _ = await sh("grep -v '^10.77.0.250 ' '\(known)' > '\(wrong)' && grep '^10.78.0.11 ' '\(known)' | sed 's/^10.78.0.11 /10.77.0.250 /' >> '\(wrong)'")
         let inventory = try BastionInventory.write(knownHosts: wrong)
         let captured = Captured()
-        let code = try await Deploy.parse(["--inventory", inventory, "--force", "--json", "v1"]).run(context: captured.context())
+        let code = try await Deploy.parse(["--inventory", inventory, "--json", "v1"]).run(context: captured.context())
         #expect(code == ExitStatus.preflight, "\(captured.out)\(captured.err)")
         let all = captured.out + captured.err
         #expect(all.contains("bastion 10.77.0.250:22: HOST KEY CHANGED for 10.77.0.250"), "\(all)")

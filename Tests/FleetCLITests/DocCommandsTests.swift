@@ -66,7 +66,8 @@ import TestSupport
         func parse(_ text: String, inline: Bool = false) -> String? {
             Self.problem(DocCommandLine(file: "t", line: 1, text: text, words: DocCommandLine.words(text), inline: inline))
         }
-        #expect(parse("fleet plan --env E VERSION [--hosts LIST] [--probe] [--progress auto|live|plain]") == nil)
+        #expect(parse("fleet plan --env E VERSION [--hosts LIST] [--probe [--force]] [--json]") == nil)
+        #expect(parse("fleet plan --env E VERSION [--progress auto|live|plain]") != nil)
         #expect(parse("fleet rollback [--env E] [--host H | --hosts LIST] [--to V]") == nil)
         #expect(parse("fleet exec --env production --hosts 'web*' -- uptime # comment") == nil)
         #expect(parse("fleet deploy --env \"$TARGET_ENV\" --json \"$VERSION\" > report.ndjson") == nil)

@@ -83,13 +83,16 @@ import Testing
 
     @Test func progressChoosesLiveOnlyOnATerminalWithoutJSON() throws {
         var context = Captured().context(environment: ["TERM": "xterm"])
-        let auto = try Deploy.parse(["v2"]).rollout
-        #expect(!Rollouts.useLiveView(context, rollout: auto))
+        func live(_ arguments: [String]) throws -> Bool {
+            let deploy = try Deploy.parse(arguments)
+            return Rollouts.useLiveView(context, json: deploy.json, progress: deploy.run.progress)
+        }
+        #expect(try !live(["v2"]))
         context.terminal = { TerminalSize(columns: 80, rows: 24) }
-        #expect(Rollouts.useLiveView(context, rollout: auto))
-        #expect(!Rollouts.useLiveView(context, rollout: try Deploy.parse(["--json", "v2"]).rollout))
-        #expect(!Rollouts.useLiveView(context, rollout: try Deploy.parse(["--progress", "plain", "v2"]).rollout))
+        #expect(try live(["v2"]))
+        #expect(try !live(["--json", "v2"]))
+        #expect(try !live(["--progress", "plain", "v2"]))
         context.environment["TERM"] = "dumb"
-        #expect(!Rollouts.useLiveView(context, rollout: auto))
+        #expect(try !live(["v2"]))
     }
 }

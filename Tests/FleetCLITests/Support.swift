@@ -47,3 +47,30 @@ func labInventory(hosts: String, connectTimeout: String = "5s", knownHosts: Stri
     \(hosts)
     """
 }
+
+/// fleet as `FleetCommand.runMain` runs it, with an injected context: a usage error is printed as fleet prints
+/// it and is exit 2.
+func fleet(_ arguments: [String], _ context: CommandContext) async -> Int32 {
+    do {
+        let command = try FleetCommand.parseAsRoot(arguments)
+        guard let runnable = command as? any ContextCommand else { return -1 }
+        return try await runnable.run(context: context)
+    } catch {
+        let code = FleetCommand.exitCode(for: error)
+        context.err(FleetCommand.usageMessage(for: error, arguments: arguments) + "\n")
+        return code == .validationFailure ? 2 : code.rawValue
+    }
+}
+
+/// The real transport, counting the hosts it was asked to connect to (so a test can say none was contacted).
+final class CountingTransport: Transport, @unchecked Sendable {
+    private let inner = SSHTransport(agentSocket: nil)
+    private let lock = NSLock()
+    private var names: [String] = []
+    var contacted: [String] { lock.lock(); defer { lock.unlock() }; return names }
+
+    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+        lock.withLock { names.append(host.name) }
+        return try await inner.connect(host, settings: settings)
+    }
+}

@@ -206,7 +206,7 @@ def main():
                     time.sleep(1)
                     binary = args.before_binary if kind == "before" else args.fleet_binary
                     argv = (["exec", "--inventory", str(inv), "--json", "--", "true"] if kind == "exec"
-                            else ["deploy", "--inventory", str(inv), "--force", f"v{rep}"]
+                            else ["deploy", "--inventory", str(inv), f"v{rep}"]
                             + ([] if kind == "before" else ["--progress", "plain"]))
                     rec.update(run_fleet(kind, binary, argv, user, env, pids, args, work,
                                          time.strftime(f"%Y%m%d-%H%M%S-n{n}-r{rep}")))

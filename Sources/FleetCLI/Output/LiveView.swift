@@ -126,9 +126,9 @@ final class LiveView: @unchecked Sendable {
 
 extension Rollouts {
     /// How a rollout shows progress: `live` (redrawn lines; a terminal), or `plain` (timestamped lines).
-    static func useLiveView(_ context: CommandContext, rollout: RolloutOptions) -> Bool {
-        guard !rollout.json else { return false }
-        switch rollout.progress {
+    static func useLiveView(_ context: CommandContext, json: Bool, progress: ProgressMode?) -> Bool {
+        guard !json else { return false }
+        switch progress ?? .auto {
         case .plain: return false
         case .live: return true
         case .auto: return context.terminal() != nil && context.environment["TERM"] != "dumb"

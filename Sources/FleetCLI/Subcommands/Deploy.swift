@@ -15,7 +15,11 @@ public struct Deploy: ContextCommand {
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
     @OptionGroup public var scripts: PlaybookOptions
-    @OptionGroup public var rollout: RolloutOptions
+    @OptionGroup public var choices: PlanChoiceOptions
+    @OptionGroup public var run: RunOptions
+
+    @Flag(help: "Print newline-delimited JSON events and the final report instead of text (with --dry-run: the plan as one JSON object).")
+    public var json = false
 
     @Flag(name: .customLong("dry-run"), help: "Print the plan (as `fleet plan` does) and change nothing.")
     public var dryRun = false
@@ -31,6 +35,14 @@ public struct Deploy: ContextCommand {
 
     public init() {}
 
+    public func validate() throws {
+        if probe && !dryRun { throw refuse("deploy", ["--probe"], "a deploy's pre-flight reads every host anyway; --probe goes with --dry-run") }
+        if choices.force && !probe {
+            throw refuse("deploy", ["--force"], "nothing is probed, so no host is skipped (a host already on VERSION with the same env is left as it is by deploy.sh); --force goes with --dry-run --probe")
+        }
+        if dryRun && !run.given.isEmpty { throw refuse("deploy", run.given, "--dry-run prints the plan and runs nothing") }
+    }
+
     public func perform(context: CommandContext) async throws -> Int32 {
         var only: [String]?
         if retryFailed {
@@ -42,13 +54,15 @@ public struct Deploy: ContextCommand {
             context.err("retrying \(last.hosts.count) host\(last.hosts.count == 1 ? "" : "s") (\(last.source)): \(last.hosts.joined(separator: ", "))\n")
             only = last.hosts
         }
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
+        var planChoices = choices.choices
+        planChoices.skipUnreachable = run.skipUnreachable
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, choices: planChoices,
                                                  command: .deploy, version: version, rollbackTo: nil,
                                                  probe: probe && dryRun, onlyHosts: only)
         if dryRun {
-            Rollouts.printPlan(built.plan, context: context, rollout: rollout)
+            Rollouts.printPlan(built.plan, context: context, json: json)
             return ExitStatus.ok
         }
-        return try await Rollouts.execute(built, context: context, rollout: rollout)
+        return try await Rollouts.execute(built, context: context, run: run, json: json)
     }
 }

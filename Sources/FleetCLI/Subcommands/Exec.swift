@@ -32,17 +32,34 @@ public struct Exec: ContextCommand {
     @Option(help: "With --container: the process whose container (default: the web process, or the app's only one).")
     public var process: String?
 
-    @Argument(parsing: .captureForPassthrough, help: "The command, after --.")
+    // The command is everything from `--` or from the first word that is not one of exec's options; a word that
+    // looks like an option before it (a typo: `--parralel 2 --hosts web1 -- true`) is refused in `validate()`, so
+    // it never becomes a command run on every host.
+    @Argument(parsing: .captureForPassthrough, help: ArgumentHelp(
+        "The command, after -- (or from its first word on; options after that word are the command's own).", valueName: "command"))
     public var command: [String] = []
 
     public init() {}
 
     public func validate() throws {
         if words == ["--help"] || words == ["-h"] { throw CleanExit.helpRequest(self) }
+        if let first = command.first, first != "--", first.hasPrefix("-") { throw Self.unknownOption(first) }
         if words.isEmpty { throw ValidationError("Give the command after --, for example: fleet exec --env production -- uptime") }
         if let parallel, parallel < 1 { throw ValidationError("--parallel must be at least 1, not \(parallel)") }
         if let timeout, timeout < 1 { throw ValidationError("--timeout must be at least 1 second, not \(timeout)") }
         if process != nil, !container { throw ValidationError("--process goes with --container (it picks that process's container)") }
+        if scripts.playbooks != nil, !container {
+            throw refuse("exec", ["--playbooks"], "only --container runs a host script (container.sh); a plain command runs none")
+        }
+    }
+
+    /// A word before the command that looks like an option but is none of exec's: refused (exit 2), naming the
+    /// closest option of exec, before any host is contacted.
+    static func unknownOption(_ word: String) -> ValidationError {
+        let name = String(word.prefix { $0 != "=" })
+        let closest = OptionNames.closest(to: name, in: OptionNames.of(Exec.self)).map { " Did you mean '\($0)'?" } ?? ""
+        return ValidationError("Unknown option '\(name.prefix(60))'.\(closest) "
+            + "(fleet exec runs its command from -- on, e.g. fleet exec --hosts web1 -- uptime; no host was contacted)")
     }
 
     private var words: [String] { command.first == "--" ? Array(command.dropFirst()) : command }

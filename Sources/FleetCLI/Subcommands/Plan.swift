@@ -17,20 +17,27 @@ public struct PlanCommand: ContextCommand {
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
     @OptionGroup public var scripts: PlaybookOptions
-    @OptionGroup public var rollout: RolloutOptions
+    @OptionGroup public var choices: PlanChoiceOptions
 
     @Flag(help: "Connect read-only to every host: show its release, slot and lock; skip hosts already on VERSION.")
     public var probe = false
+
+    @Flag(help: "Print the plan as one JSON object (pretty-printed, keys sorted) instead of text: its hosts, stages with every step's command line, timeout and files, the env file's key names (never values).")
+    public var json = false
 
     @Argument(help: "The version to deploy (the image tag).")
     public var version: String
 
     public init() {}
 
+    public func validate() throws {
+        if choices.force && !probe { throw refuse("plan", ["--force"], "only a probe skips hosts already on the version; add --probe") }
+    }
+
     public func perform(context: CommandContext) async throws -> Int32 {
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, choices: choices.choices,
                                                  command: .deploy, version: version, rollbackTo: nil, probe: probe)
-        Rollouts.printPlan(built.plan, context: context, rollout: rollout)
+        Rollouts.printPlan(built.plan, context: context, json: json)
         guard probe else { return ExitStatus.ok }
         let states = Dictionary(uniqueKeysWithValues: built.plan.hosts.compactMap { h in h.probe.map { (h.name, $0) } })
             .merging(built.plan.skipped.map { ($0.name, HostState(release: version)) }) { a, _ in a }

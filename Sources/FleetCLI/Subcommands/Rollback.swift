@@ -12,7 +12,10 @@ public struct Rollback: ContextCommand {
     @OptionGroup public var inventory: InventoryOptions
     @OptionGroup public var selection: HostSelectionOptions
     @OptionGroup public var scripts: PlaybookOptions
-    @OptionGroup public var rollout: RolloutOptions
+    @OptionGroup public var run: RunOptions
+
+    @Flag(help: "Print newline-delimited JSON events and the final report instead of text (with --dry-run: the plan as one JSON object).")
+    public var json = false
 
     @Option(help: "One host (same as --hosts NAME).")
     public var host: String?
@@ -27,6 +30,7 @@ public struct Rollback: ContextCommand {
 
     public func validate() throws {
         if host != nil && selection.hosts != nil { throw ValidationError("Give --host or --hosts, not both.") }
+        if dryRun && !run.given.isEmpty { throw refuse("rollback", run.given, "--dry-run prints the plan and runs nothing") }
     }
 
     public func perform(context: CommandContext) async throws -> Int32 {
@@ -38,13 +42,14 @@ public struct Rollback: ContextCommand {
                 inventory.inventory = InventoryLoader.only(holding: host, in: context.currentDirectory)
             }
         }
-        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts, rollout: rollout,
+        let built = try await Rollouts.buildPlan(context: context, inventory: inventory, selection: selection, scripts: scripts,
+                                                 choices: PlanChoices(skipUnreachable: run.skipUnreachable),
                                                  command: .rollback, version: nil, rollbackTo: to, probe: false)
         if dryRun {
-            Rollouts.printPlan(built.plan, context: context, rollout: rollout)
+            Rollouts.printPlan(built.plan, context: context, json: json)
             return ExitStatus.ok
         }
-        return try await Rollouts.execute(built, context: context, rollout: rollout)
+        return try await Rollouts.execute(built, context: context, run: run, json: json)
     }
 }
 

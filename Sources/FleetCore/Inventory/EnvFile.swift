@@ -1,7 +1,8 @@
 /// The dotenv file uploaded to each host. Only its path and key names are ever shown; the contents are held
 /// in a `SecretText` that prints, dumps and encodes as redacted.
 public struct EnvFile: Sendable, Equatable {
-    /// Absolute path on this machine.
+    /// Absolute path on this machine: the env file, or the inventory when there is none (`env:` alone); errors
+    /// name it.
     public var path: String
     /// Key names in file order.
     public var keys: [String]
@@ -10,12 +11,17 @@ public struct EnvFile: Sendable, Equatable {
     /// Where each key's value comes from, in `keys` order (`env_file`, `env.clear`, `env.secret`); empty when
     /// everything comes from the env file.
     public var origins: [String]
+    /// False when no env file was read (the values all come from `env:` in the inventory at `path`).
+    public var fromFile: Bool
+    /// The env file read, if any: what the plan shows (`none` otherwise).
+    public var file: String? { fromFile ? path : nil }
 
-    public init(path: String, keys: [String], contents: SecretText, origins: [String] = []) {
+    public init(path: String, keys: [String], contents: SecretText, origins: [String] = [], fromFile: Bool = true) {
         self.path = path
         self.keys = keys
         self.contents = contents
         self.origins = origins
+        self.fromFile = fromFile
     }
 
     /// The file's values (for masking only; never print them), read by the same parser that checked the file.

@@ -46,7 +46,7 @@ enum EnvSettingsParser {
         }
         let text = values.map { "\($0.key)=\($0.value)\n" }.joined()
         return EnvFile(path: envFile?.path ?? top.file, keys: values.map(\.key), contents: SecretText(text),
-                       origins: values.map { origin[$0.key] ?? "env_file" })
+                       origins: values.map { origin[$0.key] ?? "env_file" }, fromFile: envFile != nil)
     }
 
     static func checkKey(_ key: String, _ node: Node?, _ section: YAMLSection) throws {

@@ -61,7 +61,11 @@ public struct HostTime: Sendable, Equatable, Codable {
     public var docker: Int
     /// With workers: their check and the old ones' stop (nil: no workers).
     public var workers: WorkerTime?
-    public var total: Int { health * 2 + drain + stop + docker + (workers.map { $0.check + $0.stop } ?? 0) }
+    /// The hosts that run no web process (`processes:`): no nginx health wait, drain or web stop, so their swap
+    /// takes at most `workersOnlyTotal` (nil: every host runs the web process).
+    public var workersOnly: [String]? = nil
+    public var total: Int { health * 2 + drain + stop + workersOnlyTotal }
+    public var workersOnlyTotal: Int { docker + (workers.map { $0.check + $0.stop } ?? 0) }
 }
 
 public enum PlanCommand: String, Sendable, Equatable, Codable {
@@ -138,7 +142,8 @@ public struct SkippedHost: Sendable, Equatable, Codable {
 }
 
 public struct EnvFileSummary: Sendable, Equatable, Codable {
-    public var path: String
+    /// The env file read (nil: none; the keys all come from `env:` in the inventory).
+    public var path: String?
     public var keys: [String]
     public var count: Int
     /// Where each key's value comes from (`env_file`, `env.clear`, `env.secret`), when the inventory has `env:`.

@@ -92,11 +92,11 @@ public enum PlanBuilder {
                                           via: $0.via.isEmpty ? nil : $0.via, processes: processNames(inv, $0)) },
             skipped: skipped,
             envFile: input.command == .deploy
-                ? inv.envFile.map { EnvFileSummary(path: $0.path, keys: $0.keys, count: $0.keys.count,
+                ? inv.envFile.map { EnvFileSummary(path: $0.file, keys: $0.keys, count: $0.keys.count,
                                                   origins: $0.origins.isEmpty ? nil : $0.origins) } : nil,
             stages: stages, leadHost: lead?.name, onFailure: undo,
             finally: targets.map { HostSteps(host: $0.name, steps: [steps.release($0)]) },
-            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv), sshConfig: inv.sshConfig,
+            hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv, targets), sshConfig: inv.sshConfig,
             registry: input.command == .deploy ? inv.registry.map {
                 RegistrySummary(server: $0.server, username: $0.username, usernameEnv: $0.usernameEnv, passwordEnv: $0.passwordEnv)
             } : nil, processes: processSummaries(inv))

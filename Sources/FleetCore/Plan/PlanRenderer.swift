@@ -67,11 +67,7 @@ public enum PlanRenderer {
         let spec = "[" + p.batch.map(\.description).joined(separator: ", ") + "]"
         rows.append(("batches", "\(spec) -> \(p.batchSizes.map(String.init).joined(separator: ", ")) (up to \(p.parallel) hosts in flight)"))
         rows.append(("pause", p.pauseMs > 0 ? "\(formatMs(p.pauseMs)) between batches" : "none"))
-        if let limits = plan.hostTime {
-            rows.append(("per host", "the swap takes at most \(limits.total)s (health wait \(limits.health)s twice, drain \(limits.drain)s, "
-                + "stop \(limits.stop)s before SIGKILL, docker \(limits.docker)s"
-                + (limits.workers.map { ", workers: check \($0.check)s, stop \($0.stop)s before SIGKILL" } ?? "") + ")"))
-        }
+        if let limits = plan.hostTime { rows += hostTime(limits, hosts: plan.hosts.count) }
         for p in plan.processes ?? [] { rows.append(("process", processLine(p))) }
         let halt = "halt after the running batch once more than \(p.maxFailures) host\(p.maxFailures == 1 ? "" : "s") failed"
         if plan.command == .deploy {
@@ -80,8 +76,9 @@ public enum PlanRenderer {
             if let env = plan.envFile, let origins = env.origins {
                 let keys = zip(env.keys, origins).map { "\($0) (\($1))" }.joined(separator: ", ")
                 rows.append(("env", "\(env.count) key\(env.count == 1 ? "" : "s"): \(keys); values not shown"))
-            } else if let env = plan.envFile {
-                rows.append(("env file", "\(env.path): \(env.count) key\(env.count == 1 ? "" : "s")\(env.keys.isEmpty ? "" : " (" + env.keys.joined(separator: ", ") + ")"), values not shown"))
+                rows.append(("env file", env.path ?? "none"))
+            } else if let env = plan.envFile, let path = env.path {
+                rows.append(("env file", "\(path): \(env.count) key\(env.count == 1 ? "" : "s")\(env.keys.isEmpty ? "" : " (" + env.keys.joined(separator: ", ") + ")"), values not shown"))
             } else {
                 rows.append(("env file", "none (an empty env file is uploaded)"))
             }
@@ -190,6 +187,17 @@ public enum PlanRenderer {
         }
     }
 
+    /// The most one host's swap takes, and of what; hosts that run no web process have no nginx health wait.
+    static func hostTime(_ t: HostTime, hosts: Int) -> [(String, String)] {
+        let workers = t.workers.map { "workers: check \($0.check)s, stop \($0.stop)s before SIGKILL" }
+        let web = "the swap takes at most \(t.total)s (health wait \(t.health)s twice, drain \(t.drain)s, stop \(t.stop)s before SIGKILL, "
+            + "docker \(t.docker)s" + (workers.map { ", " + $0 } ?? "") + ")"
+        guard let only = t.workersOnly else { return [("per host", web)] }
+        let bare = "the swap takes at most \(t.workersOnlyTotal)s, no nginx health wait (\(workers.map { $0 + ", " } ?? "")docker \(t.docker)s)"
+        if only.count == hosts { return [("per host", "workers only: " + bare)] }
+        return [("per host", "with the web process: " + web), ("per host", "workers only (\(only.joined(separator: ", "))): " + bare)]
+    }
+
     /// One process in words: `job (worker) on tags worker: bin/jobs start; check ...; stop_timeout 120s`.
     static func processLine(_ p: ProcessSummary) -> String {
         var text = "\(p.name) (\(p.role.rawValue)) on \(p.hosts): " + (p.cmd.map(ShellWords.join) ?? "the image's command")
@@ -218,9 +226,12 @@ public enum PlanRenderer {
     /// The env file by path and key names; its values are never shown. The registry password by its variable.
     static func envFile(_ s: UploadSource) -> String {
         if s.kind == .registryPassword { return "the registry password, {env: \(s.env ?? "?")}, value not shown" }
-        guard let path = s.localPath else { return "an empty env file" }
         let keys = s.keys ?? []
-        return "env file \(path) [\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown]"
+        let list = "[\(s.count ?? keys.count) keys: \(keys.joined(separator: ", ")); values not shown]"
+        guard let path = s.localPath else {
+            return keys.isEmpty ? "an empty env file" : "the values of env: in the inventory \(list), env file none"
+        }
+        return "env file \(path) \(list)"
     }
 
     static func formatMs(_ ms: Int) -> String {

@@ -19,17 +19,20 @@ struct StepFactory {
     }
 
     /// Long enough for a health wait (twice: the new container, then through nginx), the drain and the old
-    /// container's stop, with room for docker.
-    var switchTimeout: Int { Self.switchTimeout(inv) }
+    /// container's stop, with room for docker; on a host of workers only, their checks and stops with room for docker.
+    func switchTimeout(_ h: HostEntry) -> Int {
+        let time = Self.hostTime(inv, [h])
+        return time.workersOnly == nil ? time.total : time.workersOnlyTotal
+    }
 
-    static func switchTimeout(_ inv: Inventory) -> Int { hostTime(inv).total }
-
-    static func hostTime(_ inv: Inventory) -> HostTime {
+    static func hostTime(_ inv: Inventory, _ hosts: [HostEntry]) -> HostTime {
         let workers = inv.workers
+        let workersOnly = hosts.filter { !inv.processes(on: $0).contains(where: \.isWeb) }.map(\.name)
         return HostTime(health: inv.health.timeoutSeconds, drain: inv.drainSeconds, stop: inv.webOptions.stopTimeoutSeconds, docker: 90,
                         workers: workers.isEmpty ? nil : WorkerTime(
                             check: workers.map { ($0.check ?? .runningFor(seconds: WorkerCheck.defaultSeconds)).seconds }.max() ?? 0,
-                            stop: workers.map(\.options.stopTimeoutSeconds).max() ?? 0))
+                            stop: workers.map(\.options.stopTimeoutSeconds).max() ?? 0),
+                        workersOnly: workersOnly.isEmpty ? nil : workersOnly)
     }
 
     /// Pre-flight in one command per host: the host scripts and `fleet.conf` unpacked, the lock taken, the files
@@ -47,7 +50,7 @@ struct StepFactory {
         var purpose: [String] = ["take the host lock, then put the files in place"]
         if isDeploy {
             let env = inv.envFile
-            secrets.append(InstallFile(source: UploadSource(kind: .envFile, name: "env file", localPath: env?.path, keys: env?.keys ?? [],
+            secrets.append(InstallFile(source: UploadSource(kind: .envFile, name: "env file", localPath: env?.file, keys: env?.keys ?? [],
                                                             count: env?.keys.count ?? 0),
                                        path: envPath(h), mode: "0600", member: "2/env"))
             then.append("mv -f \"$t\"/2/env \(q(envPath(h)))")
@@ -134,12 +137,12 @@ struct StepFactory {
         var step: Step
         if isDeploy {
             step = call(h, "deploy", ["--version", targetVersion, "--env-file", envPath(h), "--run-id", input.run.runId],
-                        purpose: processesPurpose(h) ?? "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout)
+                        purpose: processesPurpose(h) ?? "start the new container, wait for health, switch nginx, drain the old one", timeout: switchTimeout(h))
         } else {
             let to = input.rollbackTo.map { ["--to", $0] } ?? []
             let back = "switch back to \(input.rollbackTo ?? "the previous release")"
             step = call(h, "rollback", to + ["--run-id", input.run.runId],
-                        purpose: processesPurpose(h).map { back + ": " + $0 } ?? back + ", health-checked", timeout: switchTimeout)
+                        purpose: processesPurpose(h).map { back + ": " + $0 } ?? back + ", health-checked", timeout: switchTimeout(h))
         }
         guard verify, !inv.verify.isEmpty else { return step }
         // The swap's exit status stands; the check's answer is read from what follows the marker, never its status.
@@ -164,7 +167,7 @@ struct StepFactory {
     }
 
     func undo(_ h: HostEntry) -> Step {
-        call(h, "rollback", ["--run-id", input.run.runId], purpose: "undo this run's deploy on this host", timeout: switchTimeout)
+        call(h, "rollback", ["--run-id", input.run.runId], purpose: "undo this run's deploy on this host", timeout: switchTimeout(h))
     }
 
     func release(_ h: HostEntry) -> Step {
