@@ -1,0 +1,9 @@
+/// Why an exchange failed, before `HTTPPost` words it for people (without the URL's secret parts).
+enum HTTPFailure: Error, Equatable {
+    case timeout
+    case refused
+    case resolve(String)
+    case network(String)
+    case tls(String)
+    case protocolError(String)
+}
