@@ -5,5 +5,6 @@ enum HTTPFailure: Error, Equatable {
     case resolve(String)
     case network(String)
     case tls(String)
-    case protocolError(String)
+    /// The server answered, but not with a usable HTTP/1.x answer.
+    case answer(HTTPAnswerError)
 }
