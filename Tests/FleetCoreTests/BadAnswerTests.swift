@@ -41,4 +41,17 @@ struct BadAnswerTests {
         #expect(pushed?.hasPrefix("warning: metrics not pushed to the Pushgateway: http://127.0.0.1:\(receiver.port)/...: unusable answer: Content-Length \"-1\" is not a byte count") == true,
                 "\(pushed ?? "pushed")")
     }
+
+    /// A timeout that does not fit a deadline (infinite, NaN, negative) is bounded, not a trap.
+    @Test(arguments: [Double.infinity, .nan, -1, 1e300])
+    func oddTimeoutsAreBounded(_ timeout: Double) async throws {
+        let receiver = try BadAnswerReceiver()
+        defer { receiver.stop() }
+        do {
+            let answer = try await HTTPPost.send(Data("x".utf8), to: receiver.url + "/ok", contentType: "text/plain", timeout: timeout)
+            #expect(answer.status == 200 && timeout > 0)
+        } catch let error as DeliveryError {
+            #expect(!(timeout > 0) && error.message.contains("no answer within"), "\(error)")
+        }
+    }
 }

@@ -79,7 +79,9 @@ final class HTTPConnection {
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else { throw HTTPFailure.timeout }
-            let millis = Int32(min(60_000, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            // At most a minute per poll, so the milliseconds always fit.
+            let wait = min(left, .seconds(60))
+            let millis = Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1)
             var entry = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&entry, 1, millis)
             if n < 0 && errno != EINTR { throw HTTPFailure.network(String(cString: strerror(errno))) }

@@ -41,7 +41,9 @@ struct HTTPExchange: Sendable {
 
     /// Connects, sends, reads the answer; every step within `timeout` seconds in all.
     func perform(timeout: Double, trust: TLSTrust, environment: [String: String]) throws -> HTTPPost.Response {
-        let deadline = ContinuousClock.now.advanced(by: .milliseconds(Int64(timeout * 1000)))
+        // A day at most (and 0 for a negative or NaN timeout), so the milliseconds always fit an Int64.
+        let millis = timeout > 0 ? Int64(min(timeout, 86_400) * 1000) : 0
+        let deadline = ContinuousClock.now.advanced(by: .milliseconds(millis))
         let connection = try HTTPConnection.open(host: host, port: port, trust: secure ? trust : nil,
                                                  environment: environment, deadline: deadline)
         try connection.write(request)
