@@ -60,3 +60,26 @@ struct WebhookAnswerE2ETests {
                 "\(paths)")
     }
 }
+
+/// The same on the lab: a deploy that works ends with 0 despite both webhooks, and its record is written.
+@Suite("fleet deploy on the lab with webhooks that answer badly", .serialized)
+struct WebhookAnswerLabTests {
+    @Test func aGoodDeployStaysGood() async throws {
+        let binary = try #require(E2E.fleetBinary(), "no fleet binary beside the tests (swift build)")
+        let receiver = try BadAnswerReceiver()
+        defer { receiver.stop() }
+        let urls = [receiver.url + "/content-length-minus-one", receiver.url + "/chunk-overflow"]
+        let inventory = try E2E.inventory(hosts: 1, extra: "notify:\n  webhooks: [\(urls.joined(separator: ", "))]\n")
+        let folder = (inventory as NSString).deletingLastPathComponent
+        let output = folder + "/output.txt"
+        let child = try E2E.spawn(binary, ["deploy", "--inventory", inventory, "--progress", "plain", "v2"], output: output)
+        let status = await child.exitStatus()
+        let text = E2E.read(output)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("webhook 1 of 2 (deploy started) not delivered: http://127.0.0.1:\(receiver.port)/...: unusable answer: Content-Length \"-1\""), "\(text)")
+        #expect(text.contains("webhook 2 of 2 (deploy finished) not delivered: http://127.0.0.1:\(receiver.port)/...: unusable answer: a chunk of 0x7fffffffffffffff"), "\(text)")
+        let history = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/.fleet/history/e2e")) ?? []
+        #expect(history.count == 1, "\(history)")
+        #expect(await E2E.serving(1) == "v2")
+    }
+}
