@@ -147,16 +147,4 @@ struct HTTPSTests {
         }
         #expect(Date().timeIntervalSince(started) < 30)  // generous: a hang is forever; 2 shared cores
     }
-
-    @Test func answersParsed() throws {
-        func parse(_ text: String, final: Bool = false) throws -> HTTPPost.Response? {
-            try HTTPExchange.parse(Array(text.utf8), final: final)
-        }
-        #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")?.body == Data("ok".utf8))
-        #expect(try parse("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nok") == nil)
-        #expect(try parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\n\r\n")?.status == 204)
-        #expect(try parse("HTTP/1.1 500 Oops\r\n\r\nno length", final: true)?.body == Data("no length".utf8))
-        #expect(try parse("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n0\r\n\r\n")?.body == Data("ab".utf8))
-        #expect(throws: HTTPFailure.self) { try parse("SSH-2.0-OpenSSH_9.2\r\n\r\n") }
-    }
 }

@@ -17,8 +17,8 @@ public protocol MetricsSink: Sendable {
     func push(_ report: RunReport) async -> String?
 }
 
-/// A deploy or rollback: runs a plan's steps through one session owner, tells the notifier, the metrics sink
-/// and the recorder, and returns the run's report. Everything outside is injected, so a program (or a test)
+/// A deploy or rollback: runs a plan's steps through one session owner, records the run, then tells the
+/// notifier and the metrics sink, and returns the run's report. Everything outside is injected, so a program (or a test)
 /// can run a rollout without the command line.
 public struct Rollout: Sendable {
     public var plan: Plan
@@ -54,13 +54,15 @@ public struct Rollout: Sendable {
         let executor = Executor(plan: plan, sessions: sessions, files: files, interrupt: interrupt,
                                 onEvent: onEvent)
         let report = await executor.run(now: clock)
-        warn(await notifier.finished(report))
-        warn(await metrics.push(report).map { [$0] } ?? [])
+        // Recorded first: the record is what `--retry-failed` reads, and it must not wait on (or be lost with)
+        // a webhook or a Pushgateway.
         do {
             try recorder.record(report)
         } catch {
             warn(["could not record the run in the history folder: \(error)"])
         }
+        warn(await notifier.finished(report))
+        warn(await metrics.push(report).map { [$0] } ?? [])
         return report
     }
 

@@ -75,7 +75,7 @@ public enum HTTPPost {
         case .resolve(let why): return "host name not found (\(why))"
         case .network(let why): return "network error (\(why))"
         case .tls(let why): return "TLS failed: \(why)"
-        case .protocolError(let why): return "not an HTTP answer: \(why)"
+        case .answer(let why): return "unusable answer: \(why)"
         }
     }
 

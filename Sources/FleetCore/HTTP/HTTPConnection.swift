@@ -1,46 +1,6 @@
 import CFleetTLS
 import Foundation
 
-/// Which certificates an https endpoint must chain to.
-public enum TLSTrust: Sendable, Equatable {
-    /// `$SSL_CERT_FILE` and/or `$SSL_CERT_DIR` when set, else the system's CA bundle (the first of
-    /// `TLSTrust.systemBundles` that exists).
-    case system
-    /// Only the certificates of this PEM file (a private CA, or a test server's own certificate).
-    case file(String)
-
-    /// Where Linux distributions keep their CA bundle: Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine.
-    public static let systemBundles = ["/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bundle.crt",
-                                       "/etc/pki/ca-trust/extracted/pem/tls-ca-bundle.pem", "/etc/ssl/ca-bundle.pem",
-                                       "/etc/ssl/cert.pem"]
-
-    /// The PEM file and the hashed folder to load; throws when there is neither.
-    func locations(environment: [String: String]) throws -> (file: String?, dir: String?) {
-        switch self {
-        case .file(let path): return (path, nil)
-        case .system:
-            let file = environment["SSL_CERT_FILE"].flatMap { $0.isEmpty ? nil : $0 }
-            let dir = environment["SSL_CERT_DIR"].flatMap { $0.isEmpty ? nil : $0 }
-            if file != nil || dir != nil { return (file, dir) }
-            if let bundle = Self.systemBundles.first(where: { FileManager.default.fileExists(atPath: $0) }) { return (bundle, nil) }
-            throw HTTPFailure.tls("no CA certificates on this machine (install ca-certificates, or set SSL_CERT_FILE)")
-        }
-    }
-
-    /// The TLS library fleet carries, e.g. `OpenSSL 3.0.17 1 Jul 2025`.
-    public static var libraryVersion: String { String(cString: fleet_tls_library_version()) }
-}
-
-/// Why an exchange failed, before `HTTPPost` words it for people (without the URL's secret parts).
-enum HTTPFailure: Error, Equatable {
-    case timeout
-    case refused
-    case resolve(String)
-    case network(String)
-    case tls(String)
-    case protocolError(String)
-}
-
 /// One TCP connection (TLS on top for https), non-blocking, every wait bounded by one deadline.
 final class HTTPConnection {
     private let fd: Int32
@@ -119,7 +79,9 @@ final class HTTPConnection {
         while true {
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else { throw HTTPFailure.timeout }
-            let millis = Int32(min(60_000, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000 + 1))
+            // At most a minute per poll, so the milliseconds always fit.
+            let wait = min(left, .seconds(60))
+            let millis = Int32(wait.components.seconds * 1000 + wait.components.attoseconds / 1_000_000_000_000_000 + 1)
             var entry = pollfd(fd: fd, events: events, revents: 0)
             let n = poll(&entry, 1, millis)
             if n < 0 && errno != EINTR { throw HTTPFailure.network(String(cString: strerror(errno))) }
