@@ -66,6 +66,8 @@ final class LiveView: @unchecked Sendable {
             pending += board.styled("warning: \(text)", .busy) + "\n"
         case .phase(let host, let phase, let batch):
             board.phase(host, phase, batch: batch, now: now)
+        case .output(let host, let phase, _, let line):
+            pending += board.styled("\(host) \(phase) |", .dim) + " \(line)\n"
         case .hostDone(let report):
             board.done(report)
             if report.outcome == .failed || report.outcome == .unreachable {

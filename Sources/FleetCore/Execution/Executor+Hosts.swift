@@ -10,7 +10,8 @@ extension Executor {
         let entries = hosts.compactMap { entry(for: $0.host) }
         let byName = Dictionary(uniqueKeysWithValues: hosts.map { ($0.host, $0.steps) })
         let (sessions, interrupt, onEvent) = (self.sessions, self.interrupt, self.onEvent)
-        let runner = StepRunner(files: files)
+        // A hook's output is shown as it comes (plain progress, --json events); other steps' output is not.
+        let runner = StepRunner(files: files, onLine: isHook ? HookOutput.forwarder(phase: phase, to: onEvent) : nil)
         let results: [String?] = await forEachHost(entries, limit: min(plan.policy.parallel, sessions.budget.inFlight)) { entry -> String? in
             let name = entry.name
             guard await state.usable(name) || isRelease else { return nil }
