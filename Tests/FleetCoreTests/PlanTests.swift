@@ -107,6 +107,24 @@ import Testing
         #expect(throws: InputError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
     }
 
+    /// deploy.sh moves the upload pre-flight wrote (ROOT/incoming/V.env) into the release: no later step of the same
+    /// host (hook, verify, undo, release) may name it.
+    @Test func noStepNamesTheUploadAfterTheDeployMovedIt() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let plan = try PlanBuilder.build(try Self.input(inv, rollbackOnFailure: true))
+        var moved: Set<String> = []
+        for hostSteps in plan.stages.flatMap(\.hosts) + plan.onFailure + plan.finally {
+            for step in hostSteps.steps {
+                let command = step.command ?? ""
+                if moved.contains(hostSteps.host) {
+                    #expect(!command.contains("/incoming/v1.4.2.env"), "\(hostSteps.host): \(command)")
+                }
+                if step.script == "deploy" { moved.insert(hostSteps.host) }
+            }
+        }
+        #expect(!moved.isEmpty && plan.stages.last?.kind == .hook)
+    }
+
     @Test func unsafeRunContextRefused() throws {
         let inv = try Fixture.load(Fixture.minimal)
         var input = try Self.input(inv)
