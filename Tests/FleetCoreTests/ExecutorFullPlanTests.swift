@@ -66,3 +66,22 @@ struct ExecutorFullPlanTests {
         #expect(Array(calls.suffix(undo.count + release.count)) == undo + release, "\(calls.map(\.text))")
     }
 }
+
+/// The after_rollout hook runs on the lead host; when that host failed its own swap (a run that tolerates a
+/// failure), the hook is not silently left out: the run halts saying why.
+@Suite struct HookHostFailedTests {
+    @Test func afterRolloutOnAFailedLeadHostHaltsTheRun() async throws {
+        let (planned, inventory) = try ExecutorFullPlanTests.plan()
+        var plan = planned
+        plan.policy.maxFailures = 5
+        plan.policy.rollbackOnFailure = false
+        plan.onFailure = []
+        let lead = try #require(plan.leadHost)
+        #expect(plan.stages.last?.kind == .hook && plan.stages.last?.hosts.first?.host == lead)
+        let transport = RecordingTransport(failures: [(host: lead, contains: "deploy.sh", status: 11)])
+        let report = await Executor(plan: plan, sessions: ExecutorTests.sessions(transport, inventory), files: ExecutorTests.files(plan)).run()
+        #expect(report.exitCode == ExitStatus.hostFailed)
+        #expect(report.haltReason == "the after_rollout hook could not run: its host \(lead) failed earlier in this run")
+        #expect(!transport.calls(for: lead).contains { $0.text.contains("hook.sh") && $0.text.contains("--env release") })
+    }
+}

@@ -67,9 +67,12 @@ import Testing
         #expect(env.source.kind == .envFile && env.source.count == 3 && env.mode == "0600" && env.member == "2/env")
         #expect(env.path == "/opt/fleet/shop/incoming/v1.4.2.env")
         let hook = try #require(plan.stages.first { $0.kind == .hook })
-        #expect(hook.hosts[0].steps[0].command == "/opt/fleet/shop/bin/hook.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --env-file /opt/fleet/shop/incoming/v1.4.2.env -- alembic upgrade head")
+        // Hooks name the version and which of its env files, never a path an earlier step moves: before the
+        // batches the upload pre-flight wrote, after them the release's own (deploy.sh moved the upload there).
+        #expect(hook.hosts[0].steps[0].command == "/opt/fleet/shop/bin/hook.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --env incoming -- alembic upgrade head")
         let after = try #require(plan.stages.last)
-        #expect(after.hosts[0].steps[0].command?.hasSuffix("-- pytest 'tests/smoke suite'") == true)
+        #expect(after.hosts[0].steps[0].command == "/opt/fleet/shop/bin/hook.sh --config /opt/fleet/shop/fleet.conf --version v1.4.2 --env release -- pytest 'tests/smoke suite'")
+        #expect(plan.stages.flatMap { $0.hosts.flatMap(\.steps) }.filter { $0.script == "hook" }.allSatisfy { !($0.command ?? "").contains("incoming/") })
         #expect(plan.finally[0].steps[0].command == "/opt/fleet/shop/bin/lock.sh --config /opt/fleet/shop/fleet.conf release --run-id 20261127T103000Z-4242")
         #expect(plan.onFailure.isEmpty)
     }
@@ -108,6 +111,24 @@ import Testing
             #expect(throws: Never.self) { try validateVersion(good) }
         }
         #expect(throws: InputError.self) { try PlanBuilder.build(try Self.input(inv, version: nil)) }
+    }
+
+    /// deploy.sh moves the upload pre-flight wrote (ROOT/incoming/V.env) into the release: no later step of the same
+    /// host (hook, verify, undo, release) may name it.
+    @Test func noStepNamesTheUploadAfterTheDeployMovedIt() throws {
+        let inv = try Fixture.load(Fixture.full)
+        let plan = try PlanBuilder.build(try Self.input(inv, rollbackOnFailure: true))
+        var moved: Set<String> = []
+        for hostSteps in plan.stages.flatMap(\.hosts) + plan.onFailure + plan.finally {
+            for step in hostSteps.steps {
+                let command = step.command ?? ""
+                if moved.contains(hostSteps.host) {
+                    #expect(!command.contains("/incoming/v1.4.2.env"), "\(hostSteps.host): \(command)")
+                }
+                if step.script == "deploy" { moved.insert(hostSteps.host) }
+            }
+        }
+        #expect(!moved.isEmpty && plan.stages.last?.kind == .hook)
     }
 
     @Test func unsafeRunContextRefused() throws {

@@ -18,7 +18,7 @@ t_version_once() {
   local s script bad=bad/tag want
   want="2/1/version '$bad': expected letters, digits, . _ - (a docker tag)"
   for s in "deploy.sh --version $bad --env-file /nonexistent" "rollback.sh --to $bad" "preflight.sh --version $bad --pull" \
-    "hook.sh --version $bad --env-file /nonexistent -- true" \
+    "hook.sh --version $bad --env incoming -- true" \
     "lock.sh acquire --run-id run-v --who a@b --pid 1 --command deploy --version $bad"; do
     script=${s%% *}
     run_script "version-${script%.sh}" "$script" "${s#* }"
@@ -118,7 +118,7 @@ t_pull_once() {
   check "deploy: nothing pulled, the tag still moved, v2 keeps serving" \
     eq "$(grep -c ': pulling ' "$HOST_OUT/pull-moved.err")/$(local_id "$IMG:v1")/$(served_version)" "0/$(local_id "$IMG:v2")/v2"
   upload_env v1
-  run_script pull-hook hook.sh --version v1 --env-file "$HOST_R/incoming/v1.env" -- true
+  run_script pull-hook hook.sh --version v1 --env incoming -- true
   check "hook: the same refusal (19)" eq "$RC" 19
   as_user "rm -f $HOST_R/incoming/v1.env"
   run_script pull-pre2 preflight.sh --version v1 --pull

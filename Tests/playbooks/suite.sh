@@ -200,13 +200,30 @@ t_lock_metric() {
   as_user "rm -rf $dir $conf"
 }
 
+# t_hook: the hook finds the version's env file itself, as a deploy goes: before deploy.sh (--env incoming,
+# the upload) and after it (--env release, where deploy.sh moved the upload); never a path that moved.
 t_hook() {
-  upload_env v2
-  run_script hook-ok hook.sh --version v2 --env-file "$HOST_R/incoming/v2.env" -- sh -c "'test -n \"\$SECRET_TOKEN\"'"
-  check "hook sees the env file's values" eq "$RC" 0
-  run_script hook-fail hook.sh --version v2 --env-file "$HOST_R/incoming/v2.env" -- false
+  local v=v1 shows="'echo \"GREETING=\$GREETING\"; test -n \"\$SECRET_TOKEN\"'"
+  [[ $(served_version) == v1 ]] && v=v2
+  upload_env "$v"
+  run_script hook-pre preflight.sh --version "$v" --pull
+  run_script hook-before hook.sh --version "$v" --env incoming -- sh -c "$shows"
+  check "hook --env incoming (before_rollout): the uploaded env's values" \
+    eq "$RC/$(jget .env)/$(grep -c '^GREETING=hello$' "$HOST_OUT/hook-before.err")" 0/incoming/1
+  run_script hook-fail hook.sh --version "$v" --env incoming -- false
   check "a failing hook exits 1 with its code" eq "$RC/$(jget .hook_exit)" 1/1
-  as_user "rm -f $HOST_R/incoming/v2.env"
+  deploy hook-deploy "$v"
+  check "hook: deploy $v moves the upload into the release" eq "$RC/$(as_user "ls $HOST_R/incoming")" 0/
+  run_script hook-after hook.sh --version "$v" --env release -- sh -c "$shows"
+  check "hook --env release (after_rollout): the release's env, after deploy.sh moved the upload" \
+    eq "$RC/$(jget .env)/$(grep -c '^GREETING=hello$' "$HOST_OUT/hook-after.err")" 0/release/1
+  run_script hook-moved hook.sh --version "$v" --env incoming -- true
+  check "hook --env incoming once moved: exit 2 naming the file, nothing run" \
+    eq "$RC/$(jget .error | grep -c "incoming/$v.env': not a readable file")/$(jget .hook_exit)" 2/1/null
+  run_script hook-never hook.sh --version v9 --env release -- true
+  check "hook --env release of a version never deployed here: exit 2" eq "$RC/$(jget .error | grep -c 'v9 has no release')" 2/1
+  run_script hook-bad hook.sh --version "$v" --env other -- true
+  check "hook --env other: exit 2" eq "$RC/$(jget .error)" "2/--env 'other': expected incoming or release"
 }
 
 t_secrets_sweep() {

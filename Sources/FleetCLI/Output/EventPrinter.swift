@@ -18,6 +18,8 @@ extension Rollouts {
             case .warning(let text): context.err("\(time) warning: \(text)\n")
             case .phase(let host, let phase, let batch):
                 context.err("\(time) \(host) \(phase)\(batch.map { " (batch \($0))" } ?? "")\n")
+            case .output(let host, let phase, _, let line):
+                context.err("\(time) \(host) \(phase) | \(line)\n")
             case .hostDone(let report):
                 let ok = report.outcome == .updated || report.outcome == .skipped
                 var text = "\(time) \(report.host) \(report.outcome.rawValue)"
@@ -37,6 +39,8 @@ extension Rollouts {
         case .warning(let text): object["event"] = "warning"; object["text"] = text
         case .phase(let host, let phase, let batch):
             object["event"] = "phase"; object["host"] = host; object["phase"] = phase; object["batch"] = batch ?? NSNull()
+        case .output(let host, let phase, let stream, let line):
+            object["event"] = "output"; object["host"] = host; object["phase"] = phase; object["stream"] = stream; object["line"] = line
         case .hostDone(let report):
             object["event"] = "host"; object["host"] = report.host; object["outcome"] = report.outcome.rawValue
             object["error"] = report.error ?? NSNull(); object["exit_code"] = report.exitCode.map { Int($0) } ?? NSNull()

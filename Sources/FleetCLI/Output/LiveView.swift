@@ -66,6 +66,11 @@ final class LiveView: @unchecked Sendable {
             pending += board.styled("warning: \(text)", .busy) + "\n"
         case .phase(let host, let phase, let batch):
             board.phase(host, phase, batch: batch, now: now)
+        case .output(let host, let phase, _, let line):
+            // Shown by the next redraw (the timer's, within half a second): a chatty hook does not redraw per line.
+            pending += board.styled("\(host) \(phase) |", .dim) + " \(line)\n"
+            lock.unlock()
+            return
         case .hostDone(let report):
             board.done(report)
             if report.outcome == .failed || report.outcome == .unreachable {

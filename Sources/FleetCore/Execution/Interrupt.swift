@@ -30,4 +30,6 @@ public enum ExecutionEvent: Sendable {
     case note(String)
     /// Something the user should see that does not fail the run (an image check finding, an undelivered webhook).
     case warning(String)
+    /// A line a hook's command (or hook.sh about it) printed on `host`, as it came: `stream` is "stdout" or "stderr".
+    case output(host: String, phase: String, stream: String, line: String)
 }

@@ -58,7 +58,7 @@ public enum PlanBuilder {
         }
         if input.command == .deploy, let hookHost, let argv = inv.hooks.beforeRollout {
             stages.append(Stage(kind: .hook, title: "before_rollout",
-                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, "before_rollout")])], pauseMs: nil))
+                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, .beforeRollout)])], pauseMs: nil))
         }
         var start = 0
         for (index, size) in sizes.enumerated() {
@@ -76,7 +76,7 @@ public enum PlanBuilder {
         }
         if input.command == .deploy, let hookHost, let argv = inv.hooks.afterRollout {
             stages.append(Stage(kind: .hook, title: "after_rollout",
-                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, "after_rollout")])], pauseMs: nil))
+                                hosts: [HostSteps(host: hookHost.name, steps: [steps.hook(hookHost, argv, .afterRollout)])], pauseMs: nil))
         }
         let undo = input.command == .deploy && input.rollbackOnFailure
             ? targets.map { HostSteps(host: $0.name, steps: [steps.undo($0)]) } : []

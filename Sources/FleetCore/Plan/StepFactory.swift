@@ -153,9 +153,25 @@ struct StepFactory {
         return step
     }
 
-    func hook(_ h: HostEntry, _ argv: [String], _ phase: String) -> Step {
-        .run(ShellWords.join([script(h, "hook.sh"), "--config", conf(h), "--version", targetVersion, "--env-file", envPath(h), "--"] + argv),
-             script: "hook", purpose: "\(phase) hook inside the new image", timeoutSeconds: nil)
+    /// When a hook runs, and so which env file of the version it gets.
+    enum HookTime: String {
+        /// Before the first batch: the env file pre-flight uploaded (`incoming/V.env`), not yet moved by deploy.sh.
+        case beforeRollout = "before_rollout"
+        /// After the last batch: the release's env file, where deploy.sh put it (`releases/V/env`).
+        case afterRollout = "after_rollout"
+
+        var env: String { self == .beforeRollout ? "incoming" : "release" }
+        func envText(_ version: String) -> String {
+            self == .beforeRollout ? "the env file uploaded for \(version)" : "the env file \(version) runs with"
+        }
+    }
+
+    /// A hook names the version and which of its env files, never a path: hook.sh finds the file where the host
+    /// scripts keep it at that time, so the hook does not depend on a file an earlier step moved.
+    func hook(_ h: HostEntry, _ argv: [String], _ time: HookTime) -> Step {
+        .run(ShellWords.join([script(h, "hook.sh"), "--config", conf(h), "--version", targetVersion, "--env", time.env, "--"] + argv),
+             script: "hook", purpose: "\(time.rawValue) hook inside the new image, with \(time.envText(targetVersion))",
+             timeoutSeconds: nil)
     }
 
     /// The pulled image inspected where pre-flight pulled it (read-only).

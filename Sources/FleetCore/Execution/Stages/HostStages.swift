@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// Takes each host's lock (its first step), puts the files in place and checks the host. A failure here
 /// changed nothing shared, so it does not count against `max_failures`; any failure (or an unreachable host,
@@ -46,14 +47,23 @@ struct PreflightStage: StageKind {
     }
 }
 
-/// A hook on the plan's lead host: its failure (or the host unreachable) halts the run.
+/// A hook on the plan's lead host, its output shown as it comes: its failure (or the host unreachable, or a
+/// host that failed before the hook's turn) halts the run.
 struct HookStage: StageKind {
     struct Rule: HostRule {
         var phase: String
+
+        func lines(_ executor: Executor) -> (@Sendable (String, OutputKind, String) -> Void)? {
+            HookOutput.forwarder(phase: phase, to: executor.onEvent)
+        }
     }
 
     func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
         executor.onEvent(.stage(stage.title))
+        for host in stage.hosts.map(\.host) where !(await state.usable(host)) {
+            await state.halt("the \(stage.title) hook could not run: its host \(host) failed earlier in this run", exit: ExitStatus.hostFailed)
+            return
+        }
         let failed = await executor.runEach(stage.hosts, Rule(phase: stage.title), state: state)
         if !failed.isEmpty {
             await state.halt("the \(stage.title) hook failed on \(failed.joined(separator: ", "))", exit: ExitStatus.hostFailed)

@@ -1,4 +1,5 @@
 import Foundation
+import SSHEngine
 
 /// One kind of stage, as a type: how it runs and what its outcome means for the run. The executor's loop only
 /// asks each stage's kind whether it runs now and then runs it; everything a stage decides (what counts as a
@@ -42,6 +43,8 @@ protocol HostRule: Sendable {
     var touchesFailedHosts: Bool { get }
     /// Closes the host's session once its steps are done (the last stage that uses it).
     var closesSession: Bool { get }
+    /// Where the steps' output lines go as they come (a hook's are shown), nil: read only when done.
+    func lines(_ executor: Executor) -> (@Sendable (String, OutputKind, String) -> Void)?
     /// Before the host starts: false leaves it out.
     func start(_ host: String, _ executor: Executor, _ state: RunState) async -> Bool
     /// The host's steps succeeded; true names the host in the stage's result.
@@ -56,6 +59,8 @@ extension HostRule {
     var batch: Int? { nil }
     var touchesFailedHosts: Bool { false }
     var closesSession: Bool { false }
+
+    func lines(_ executor: Executor) -> (@Sendable (String, OutputKind, String) -> Void)? { nil }
 
     func start(_ host: String, _ executor: Executor, _ state: RunState) async -> Bool { true }
 
@@ -82,7 +87,7 @@ extension Executor {
         let entries = hosts.compactMap { entry(for: $0.host) }
         let byName = Dictionary(hosts.map { ($0.host, $0.steps) }, uniquingKeysWith: { first, _ in first })
         let (sessions, executor) = (self.sessions, self)
-        let runner = StepRunner(files: files)
+        let runner = StepRunner(files: files, onLine: rule.lines(self))
         let results: [String?] = await forEachHost(entries, limit: min(plan.policy.parallel, sessions.budget.inFlight)) { entry -> String? in
             let name = entry.name
             guard await state.usable(name) || rule.touchesFailedHosts else { return nil }
