@@ -43,12 +43,16 @@ struct ConnectionResolver {
             return path.setting.resolved(try SSHConfigTokens.path(path, home: c.home, localUser: c.localUser, hostName: address.value,
                                                                   original: lookup, port: port.value, user: user.value))
         }
-        var identities = written("identity_files", ssh.identityFiles).map { all in all.value.map { Resolved($0, from: all.from) } } ?? []
+        var identities: [Resolved<String>] = []
         if !ssh.written.contains("identity_files") {
             for path in found?.identityFiles ?? [] {
                 let file = try local(path)
                 if !identities.contains(where: { $0.value == file.value }) { identities.append(file) }
             }
+        }
+        if identities.isEmpty {
+            let origin: SettingOrigin = ssh.written.contains("identity_files") ? .inventory(key: "ssh.identity_files") : .default
+            identities = ssh.identityFiles.map { Resolved($0, from: origin) }
         }
         let agent = found?.identitiesOnly.flatMap { $0.value ? Resolved(false, from: $0.from) : nil }
             ?? Resolved(agentAvailable, from: .environment(variable: "SSH_AUTH_SOCK"))
