@@ -39,6 +39,7 @@ struct SSHConfigDeployE2ETests {
         try own.replacingCharacters(in: sshBlock, with: "ssh:\n  config: ssh_config\n").write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try String(contentsOfFile: path, encoding: .utf8).contains("identity_files") == false)
 
+        defer { try? FileManager.default.removeItem(atPath: home) }
         try await lab.use {
             // The plan names where each setting came from: the config's file and line.
             let (planCode, plan) = try await run(try PlanCommand.parse(["--inventory", path, "v1"]))
@@ -72,6 +73,14 @@ struct SSHConfigDeployE2ETests {
                 #expect(byHost(after.out)[host]?["current"] as? String == "v1", "\(after.out)")
                 #expect(byHost(after.out)[host]?["healthy"] as? Bool == true, "\(after.out)")
             }
+
+            // verify, lock status and logs reach the hosts the same way.
+            let (verifyCode, verify) = try await run(try Verify.parse(["--inventory", path]))
+            #expect(verifyCode == 0, "\(verify.out)\(verify.err)")
+            let (lockCode, lock) = try await run(try LockStatus.parse(["--inventory", path]))
+            #expect(lockCode == 0, "\(lock.out)\(lock.err)")
+            let (logsCode, logs) = try await run(try Logs.parse(["--inventory", path, "--lines", "3"]))
+            #expect(logsCode == 0, "\(logs.out)\(logs.err)")
 
             // plan --probe reads each host through the same connection.
             let (probeCode, probe) = try await run(try PlanCommand.parse(["--inventory", path, "--probe", "v2"]))
