@@ -56,7 +56,7 @@ struct SetupCommandTests {
 
 /// A transport that must not be used.
 struct FailingTransport: Transport {
-    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+    func connect(_ host: HostEntry) async throws -> any HostSession {
         Issue.record("contacted \(host.name)")
         throw HostFailure(host: host.name, message: "must not connect")
     }

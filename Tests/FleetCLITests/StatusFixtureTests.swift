@@ -158,9 +158,8 @@ final class LabApp: @unchecked Sendable {
     /// Deploys VERSION on a host through the real deploy.sh (installed by HostScripts).
     func deploy(_ version: String, on host: String) async throws -> HostScriptOutput {
         let scripts = try self.scripts()
-        let inventory = try load()
         let entry = try #require(try entries([host]).first)
-        let session = try await SSHTransport(agentSocket: nil).connect(entry, settings: inventory.ssh)
+        let session = try await SSHTransport(agentSocket: nil).connect(entry)
         let env = scripts.root(host) + "/incoming/\(version).env"
         do {
             try await scripts.install(on: session)

@@ -69,8 +69,8 @@ final class CountingTransport: Transport, @unchecked Sendable {
     private var names: [String] = []
     var contacted: [String] { lock.lock(); defer { lock.unlock() }; return names }
 
-    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+    func connect(_ host: HostEntry) async throws -> any HostSession {
         lock.withLock { names.append(host.name) }
-        return try await inner.connect(host, settings: settings)
+        return try await inner.connect(host)
     }
 }

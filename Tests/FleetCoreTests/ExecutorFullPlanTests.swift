@@ -47,6 +47,7 @@ struct ExecutorFullPlanTests {
         for host in plan.hosts.map(\.name) {
             let all = plan.stages + [Stage(kind: .batch, title: "finally", hosts: plan.finally)]
             #expect(transport.calls(for: host) == planned(plan, host, stages: all), "\(host)")
+            #expect(transport.connection(for: host) == plan.hosts.first { $0.name == host }?.connection, "\(host): connected as planned")
         }
     }
 

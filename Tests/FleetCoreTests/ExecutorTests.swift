@@ -31,7 +31,13 @@ final class RecordingTransport: Transport, @unchecked Sendable {
     func recordStdin(_ host: String, _ bytes: [UInt8]) { lock.lock(); inputs[host] = bytes; lock.unlock() }
     func calls(for host: String) -> [Call] { lock.lock(); defer { lock.unlock() }; return calls.filter { $0.host == host } }
 
-    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
+    /// The connection each host's last session was opened from.
+    func connection(for host: String) -> Connection? { lock.lock(); defer { lock.unlock() }; return connections[host] }
+    private var connections: [String: Connection] = [:]
+    private func recordConnection(_ host: HostEntry) { lock.lock(); connections[host.name] = host.connection; lock.unlock() }
+
+    func connect(_ host: HostEntry) async throws -> any HostSession {
+        recordConnection(host)
         if unreachable.contains(host.name) { throw SSHError(.connectTimeout, host: host.name, "connection timed out") }
         return Session(hostName: host.name, transport: self)
     }

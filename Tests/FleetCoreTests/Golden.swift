@@ -29,11 +29,16 @@ enum Golden {
     }
 
     /// A plan's JSON, cut along the plan's own seams so that no file grows with the hosts: the plan without its
-    /// pre-flight hosts (`NAME.json`), then each host's pre-flight steps (`NAME-preflight-HOST.json`; the first
-    /// host's stage and the others' alike), and the steps after the stages (`NAME-end.json`: `onFailure`, run
-    /// when the rollout halts, and `finally`, run always), every part as `fleet plan --json` renders it.
+    /// hosts and pre-flight hosts (`NAME.json`), then each host with its connection (`NAME-host-HOST.json`), each
+    /// host's pre-flight steps (`NAME-preflight-HOST.json`; the first host's stage and the others' alike), and
+    /// the steps after the stages (`NAME-end.json`: `onFailure`, run when the rollout halts, and `finally`, run
+    /// always), every part as `fleet plan --json` renders it.
     static func checkPlanJSON(_ plan: Plan, _ name: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
         var rest = plan
+        rest.hosts = []
+        for host in plan.hosts {
+            try check(PlanRenderer.json(host), "\(name)-host-\(host.name).json", sourceLocation: sourceLocation)
+        }
         var preflight: [HostSteps] = []
         for index in plan.stages.indices where plan.stages[index].kind == .preflight {
             preflight += plan.stages[index].hosts

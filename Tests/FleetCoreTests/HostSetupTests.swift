@@ -14,7 +14,7 @@ import Testing
                                                                   .init(name: "lib.sh", bytes: Array("# lib\n".utf8))])
         let setup = HostSetup(inventory: inventory, playbooks: playbooks, deployUser: "deploy", login: "root")
         let transport = RecordingTransport()
-        let session = try await transport.connect(HostEntry(name: "web1", address: "", port: 0, user: ""), settings: inventory.ssh)
+        let session = try await transport.connect(try #require(inventory.host(named: "web1")))
         _ = try await setup.run(on: session)
         let stream = try #require(transport.stdin(for: "web1"))
         #expect(transport.calls(for: "web1").map(\.text) == [setup.command])

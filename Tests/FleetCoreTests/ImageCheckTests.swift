@@ -47,8 +47,8 @@ struct ImageCheckTests {
         let settings = SSHSettings(user: "root", port: 22, identityFiles: [lab + "/client/id_ed25519"],
                                    knownHosts: lab + "/known_hosts", hostKeyPolicy: .strict,
                                    connectTimeout: .seconds(5), parallel: 1)
-        let host = HostEntry(name: "web1", address: "10.77.0.11", port: 22, user: "root")
-        let session = try await SSHTransport(agentSocket: nil).connect(host, settings: settings)
+        let host = try HostEntry.direct("web1", address: "10.77.0.11", settings: settings)
+        let session = try await SSHTransport(agentSocket: nil).connect(host)
         let pull = try await session.run("docker pull -q \(ShellWords.quote(Self.image))", timeout: .seconds(60), stdin: [], onLine: nil)
         #expect(pull.succeeded, "docker pull: \(pull.stderrText)")
 

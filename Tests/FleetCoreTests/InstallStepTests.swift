@@ -34,7 +34,7 @@ import Testing
         #expect(install.files?.map(\.member) == ["0/deploy.sh", "0/lib.sh", "0/lock.sh", "0/preflight.sh", "1/fleet.conf", "1/container.args", "2/env"])
 
         let transport = RecordingTransport()
-        let session = try await transport.connect(HostEntry(name: "h1", address: "", port: 0, user: ""), settings: inventory.ssh)
+        let session = try await transport.connect(try #require(inventory.host(named: "h1")))
         try await StepRunner(files: ExecutorTests.files(rooted)).run([install], on: session)
         let stream = try #require(transport.stdin(for: "h1"))
         // Twice: the second run replaces every file (safe to run again).

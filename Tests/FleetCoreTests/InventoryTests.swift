@@ -14,9 +14,9 @@ import Testing
         #expect(inv.ssh.hostKeyPolicy == .strict)
         #expect(inv.ssh.connectTimeout == .seconds(10))
         #expect(inv.ssh.parallel == 100)
-        #expect(inv.hosts == [
-            HostEntry(name: "web1", address: "10.0.0.11", port: 22, user: "tester"),
-            HostEntry(name: "web2", address: "10.0.0.12", port: 2222, user: "ops"),
+        #expect(inv.hosts.map { [$0.name, $0.address, "\($0.port)", $0.user] } == [
+            ["web1", "10.0.0.11", "22", "tester"],
+            ["web2", "10.0.0.12", "2222", "ops"],
         ])
         #expect(inv.rollout.batch == [.count(1), .percent(25)])
         #expect(inv.rollout.maxFailures == 0)

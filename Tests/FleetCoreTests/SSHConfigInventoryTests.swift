@@ -44,39 +44,40 @@ import SSHEngine
         return (home, home + "/inventory/production.yml")
     }
 
-    static func load(_ ssh: String) throws -> (Inventory, String) {
+    /// With ssh-agent there (`SSH_AUTH_SOCK` set) unless `agent` is false.
+    static func load(_ ssh: String, agent: Bool = true) throws -> (Inventory, String) {
         let (home, path) = try write(ssh: ssh)
-        return (try InventoryLoader.load(path: path, context: LoaderContext(home: home, user: "tester")), home)
+        let context = LoaderContext(home: home, user: "tester", variables: agent ? ["SSH_AUTH_SOCK": "/tmp/agent"] : [:])
+        return (try InventoryLoader.load(path: path, context: context), home)
     }
 
     @Test func configAppliesWhereTheInventoryIsSilent() throws {
         let (inv, home) = try Self.load("  config: true")
         let web1 = inv.hosts[0], web2 = inv.hosts[1]
         #expect((web1.address, web1.user, web1.port) == ("10.0.0.11", "ops", 2201))
-        var expected = HostSSHOverrides()
-        expected.identityFiles = [home + "/.ssh/web1_key"]
-        expected.identitiesOnly = true
-        expected.knownHosts = home + "/.ssh/kh"
-        expected.hostKeyPolicy = .acceptNew
-        expected.connectTimeoutSeconds = 5
-        expected.keepaliveInterval = 30
-        expected.proxyJump = ["bastion.example.com"]
-        #expect(web1.ssh == expected)
+        let c = web1.connection
+        #expect(c.identityFiles.map(\.value) == [home + "/.ssh/web1_key"])
+        #expect(c.agent.value == false)          // IdentitiesOnly yes
+        #expect(c.knownHosts.value == home + "/.ssh/kh")
+        #expect(c.hostKeyPolicy.value == .acceptNew)
+        #expect(c.connectTimeoutMs.value == 5000)
+        #expect(c.keepaliveSeconds.value == 30)
+        #expect(c.via.value == [JumpHost(user: "tester", address: "bastion.example.com")])
         // The host's own user and port win; the rest comes from Host *.
         #expect((web2.address, web2.user, web2.port) == ("web2-alias", "own", 2300))
-        #expect(web2.ssh?.hostKeyPolicy == .acceptNew && web2.ssh?.identityFiles == nil)
+        #expect(web2.connection.hostKeyPolicy.value == .acceptNew && web2.connection.identityFiles.isEmpty)
         #expect(inv.sshConfig == SSHConfigSummary(file: home + "/.ssh/config", found: true, ignored: [
             SSHConfigIgnored(keyword: "ForwardAgent", file: home + "/.ssh/config", line: 10),
             SSHConfigIgnored(keyword: "ControlMaster", file: home + "/.ssh/config", line: 15),
         ]))
 
-        let options = SSHTransport.options(for: web1, settings: inv.ssh, agentSocket: "/tmp/agent")
+        let options = web1.connection.options(agentSocket: "/tmp/agent")
         #expect(options.agentSocket == nil)          // IdentitiesOnly yes
         #expect(options.keepaliveInterval == 30)
         #expect(options.identityFiles == [home + "/.ssh/web1_key"])
         #expect(options.knownHostsPath == home + "/.ssh/kh")
         #expect(options.connectTimeout == .seconds(5))
-        #expect(SSHTransport.options(for: web2, settings: inv.ssh, agentSocket: "/tmp/agent").agentSocket == "/tmp/agent")
+        #expect(web2.connection.options(agentSocket: "/tmp/agent").agentSocket == "/tmp/agent")
         // The config's identity file does not exist: skipped at connection time, as ssh does.
         try inv.checkLocalFiles()
     }
@@ -93,13 +94,10 @@ import SSHEngine
         """)
         let web1 = inv.hosts[0]
         #expect((web1.address, web1.user, web1.port) == ("10.0.0.11", "root", 22))
-        var expected = HostSSHOverrides()
-        expected.identitiesOnly = true
-        expected.keepaliveInterval = 30
-        expected.proxyJump = ["bastion.example.com"]
-        #expect(web1.ssh == expected)
-        #expect(inv.hosts[1].ssh == nil)
-        let options = SSHTransport.options(for: web1, settings: inv.ssh, agentSocket: nil)
+        #expect(web1.connection.agent == Resolved(false, from: .sshConfig(SSHConfigPlace(file: home + "/.ssh/config", line: 6))))
+        #expect(web1.connection.keepaliveSeconds.value == 30)
+        #expect(web1.via == [JumpHost(user: "root", address: "bastion.example.com")])
+        let options = web1.connection.options(agentSocket: nil)
         #expect(options.identityFiles == [home + "/.ssh/id_ed25519"])
         #expect(options.connectTimeout == .seconds(3))
         #expect(options.hostKeyPolicy == .strict)
@@ -109,7 +107,7 @@ import SSHEngine
         for (ssh, user) in [("  user: root", "root"), ("  config: false", "tester")] {
             let (inv, _) = try Self.load(ssh)
             #expect(inv.sshConfig == nil)
-            #expect(inv.hosts[0] == HostEntry(name: "web1", address: "web1-alias", port: 22, user: user))
+            #expect((inv.hosts[0].address, inv.hosts[0].port, inv.hosts[0].user) == ("web1-alias", 22, user))
         }
     }
 

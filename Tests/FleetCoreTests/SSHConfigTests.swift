@@ -41,9 +41,9 @@ import Testing
         IdentityFile '/keys/other' /ignored/second
         """
         let h = try Self.host(text, "anything")
-        #expect(h.hostName == "10.0.0.5")
-        #expect(h.port == 2200)
-        #expect(h.user == "deploy")
+        #expect(h.hostName?.value == "10.0.0.5")
+        #expect(h.port?.value == 2200)
+        #expect(h.user?.value == "deploy")
         #expect(h.identityFiles.map(\.text) == ["/keys/my key", "/keys/other"])
         #expect(h.identityFiles.map(\.setting.place.line) == [6, 7])
         let e = Self.error { _ = try Self.config("IdentityFile \"/keys/open\n") }
@@ -59,7 +59,7 @@ import Testing
           User fallback
         """
         let config = try Self.config(text)
-        func user(_ name: String) throws -> String? { try SSHConfigHost(config.match(name), host: name).user }
+        func user(_ name: String) throws -> String? { try SSHConfigHost(config.match(name), host: name).user?.value }
         #expect(try user("web1") == "matched")
         #expect(try user("WEB12") == "matched")   // ssh lower-cases the name typed
         #expect(try user("web3") == "fallback")
@@ -86,12 +86,12 @@ import Testing
           ServerAliveInterval 0
         """
         let h = try Self.host(text, "web1")
-        #expect(h.user == "first")
-        #expect(h.port == 2201)
+        #expect(h.user?.value == "first")
+        #expect(h.port?.value == 2201)
         #expect(h.identityFiles.map(\.text) == ["~/.ssh/web1", "~/.ssh/id_ed25519"])
-        #expect(h.connectTimeoutSeconds == 90)
-        #expect(h.serverAliveInterval == nil)
-        #expect(try Self.host(text, "web2").port == 2222)
+        #expect(h.connectTimeoutSeconds?.value == 90)
+        #expect(h.serverAliveInterval?.value == nil)
+        #expect(try Self.host(text, "web2").port?.value == 2222)
     }
 
     @Test func tokens() throws {
@@ -102,7 +102,7 @@ import Testing
           UserKnownHostsFile %d/kh/%n
         """
         let h = try Self.host(text, "web1")
-        #expect(h.hostName == "web1.internal.example.com")
+        #expect(h.hostName?.value == "web1.internal.example.com")
         let key = try SSHConfigTokens.path(h.identityFiles[0], home: Self.home, localUser: "tester",
                                            hostName: "web1.internal.example.com", original: "web1", port: 22, user: "ops")
         #expect(key == "/home/tester/.ssh/web1.internal.example.com-ops@22")
@@ -128,16 +128,16 @@ import Testing
           User everyone
         """
         let web = try Self.host(text, "web1", files)
-        #expect(web.hostName == "10.0.0.11")
-        #expect(web.user == "web")
-        #expect(web.port == 2200)
+        #expect(web.hostName?.value == "10.0.0.11")
+        #expect(web.user?.value == "web")
+        #expect(web.port?.value == 2200)
         #expect(web.ignored.isEmpty)   // db.conf's lines never apply to web1: its Include is in a Host db* block
         let db = try Self.host(text, "db1", files)
-        #expect(db.user == "dbuser")
-        #expect(db.port == 2200)
+        #expect(db.user?.value == "dbuser")
+        #expect(db.port?.value == 2200)
         #expect(db.ignored == [SSHConfigIgnored(keyword: "ForwardAgent", file: "/home/tester/.ssh/db.conf", line: 3)])
         // A glob that matches nothing is no error (as for ssh).
-        #expect(try Self.host("Include none.d/*\nUser x\n", "a").user == "x")
+        #expect(try Self.host("Include none.d/*\nUser x\n", "a").user?.value == "x")
     }
 
     @Test func includeRecursionLimit() throws {
@@ -156,16 +156,16 @@ import Testing
     }
 
     @Test func strictHostKeyChecking() throws {
-        #expect(try Self.host("StrictHostKeyChecking yes\n", "a").hostKeyPolicy == .strict)
-        #expect(try Self.host("StrictHostKeyChecking accept-new\n", "a").hostKeyPolicy == .acceptNew)
+        #expect(try Self.host("StrictHostKeyChecking yes\n", "a").hostKeyPolicy?.value == .strict)
+        #expect(try Self.host("StrictHostKeyChecking accept-new\n", "a").hostKeyPolicy?.value == .acceptNew)
         for value in ["no", "off"] {
             let e = Self.error { _ = try Self.host("Host *\n  StrictHostKeyChecking \(value)\n", "a") }
             #expect(e?.description.hasPrefix("\(Self.top):2: 'StrictHostKeyChecking \(value)' would accept any host key") == true)
             #expect(e?.message.contains("accept-new") == true)
         }
         // Not refused where the inventory's ssh.host_key_policy wins, nor where it does not apply.
-        #expect(try Self.host("StrictHostKeyChecking no\n", "a", readPolicy: false).hostKeyPolicy == nil)
-        #expect(try Self.host("Host b\n  StrictHostKeyChecking no\n", "a").hostKeyPolicy == nil)
+        #expect(try Self.host("StrictHostKeyChecking no\n", "a", readPolicy: false).hostKeyPolicy?.value == nil)
+        #expect(try Self.host("Host b\n  StrictHostKeyChecking no\n", "a").hostKeyPolicy?.value == nil)
     }
 
     @Test func ignoredKeywordsAndProxyJump() throws {
@@ -180,8 +180,8 @@ import Testing
         let h = try Self.host(text, "web1")
         #expect(h.ignored.map(\.keyword) == ["ForwardAgent", "ControlMaster"])
         #expect(h.ignored.map(\.line) == [2, 4])
-        #expect(h.proxyJump == ["ops@bastion:2222", "inner"])
-        #expect(try Self.host("ProxyJump none\n", "a").proxyJump == [])
+        #expect(h.proxyJump?.value == ["ops@bastion:2222", "inner"])
+        #expect(try Self.host("ProxyJump none\n", "a").proxyJump?.value == [])
     }
 
     @Test func badValuesNameTheLine() throws {

@@ -78,3 +78,15 @@ enum Fixture {
         return s
     }
 }
+
+extension HostEntry {
+    /// A host written as `name: address` under these `ssh.*` settings, its connection decided by the inventory's
+    /// own resolver (no ssh.config, no agent).
+    static func direct(_ name: String, address: String, settings: SSHSettings) throws -> HostEntry {
+        var settings = settings
+        settings.written = Set(InventoryParser.sshKeys)
+        let connection = try ConnectionResolver(ssh: settings, agentAvailable: false)
+            .resolve(HostKeys(name: name, address: Resolved(address, from: .inventory(key: "hosts.\(name)"))))
+        return HostEntry(name: name, connection: connection)
+    }
+}

@@ -56,7 +56,11 @@ public struct Setup: ContextCommand {
             for host in hosts { context.out(plan.describe(host.name, address: host.address)) }
             return 0
         }
-        let targets = hosts.map { host -> HostEntry in var h = host; h.user = login; return h }
+        let targets = hosts.map { host -> HostEntry in
+            var h = host
+            h.connection.user = Resolved(login, from: .option("--login"))
+            return h
+        }
         let results = try await context.sessions(inventory).each(targets) { _, session in try await plan.run(on: session) }
         for (host, result) in zip(hosts, results) {
             switch result {

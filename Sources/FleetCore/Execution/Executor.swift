@@ -71,6 +71,6 @@ public struct Executor: Sendable {
 }
 
 extension PlanHost {
-    /// The host as the transport connects to it.
-    public var entry: HostEntry { HostEntry(name: name, address: address, port: port, user: user, via: via ?? []) }
+    /// The host as the transport connects to it: the plan's resolved connection, as it is.
+    public var entry: HostEntry { HostEntry(name: name, connection: connection) }
 }

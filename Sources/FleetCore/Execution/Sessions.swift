@@ -5,8 +5,8 @@ import SSHEngine
 /// budget once (raising the open-file limit), keeps at most `budget.sessions` sessions open (closing idle ones
 /// when it must), runs at most `budget.inFlight` hosts at once, and turns a session that could not be opened
 /// (connection, host key, authentication, or this machine out of descriptors or threads) into that host's error.
+/// Each host's session is opened from its resolved connection (`HostEntry.connection`) alone.
 public actor Sessions {
-    public nonisolated let settings: SSHSettings
     public nonisolated let budget: Resources.Budget
     private let transport: any Transport
     private var open: [String: any HostSession] = [:]
@@ -14,12 +14,12 @@ public actor Sessions {
     private var lastUse: [String: UInt64] = [:]
     private var ticks: UInt64 = 0
 
-    /// `holding`: how many sessions the caller keeps for later steps (a rollout keeps every host's session to
-    /// release its lock at the end); 0 for one-shot fan-outs.
+    /// `settings` size the budget (`ssh.parallel`, whether jump hosts are used); `holding`: how many sessions the
+    /// caller keeps for later steps (a rollout keeps every host's session to release its lock at the end); 0 for
+    /// one-shot fan-outs.
     public init(transport: any Transport, settings: SSHSettings, parallel: Int? = nil, holding: Int = 0,
                 notice: (String) -> Void = { _ in }) {
         self.transport = transport
-        self.settings = settings
         self.budget = Resources.budget(inFlight: parallel ?? settings.parallel, held: holding, tunnelled: settings.usesJumps,
                                        notice: notice)
     }
@@ -32,7 +32,7 @@ public actor Sessions {
         if let session = open[host.name] { return session }
         await makeRoom()
         do {
-            let session = try await transport.connect(host, settings: settings)
+            let session = try await transport.connect(host)
             open[host.name] = session
             return session
         } catch {

@@ -8,9 +8,10 @@ public protocol HostSession: Sendable {
     func close() async
 }
 
-/// Opens sessions. `SSHTransport` is the real one; tests may record instead.
+/// Opens sessions, each from the host's resolved connection (`HostEntry.connection`, the plan's) and nothing
+/// else. `SSHTransport` is the real one; tests may record instead.
 public protocol Transport: Sendable {
-    func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession
+    func connect(_ host: HostEntry) async throws -> any HostSession
 }
 
 extension SSHConnection: HostSession {
@@ -24,6 +25,7 @@ public struct SSHTransport: Transport {
     /// The pacer starts at 8 per core (the best fixed count with no delay, docs/benchmarks/pacing.md) and grows
     /// while handshakes wait on the network rather than on a core (docs/benchmarks/wan.md).
     public let pacer: HandshakePacer
+    /// The command's ssh-agent socket (`SSH_AUTH_SOCK`), offered to the hosts whose connection uses the agent.
     public let agentSocket: String?
     /// The run's jump sessions, shared by every host reached through the same jump hosts.
     public let jumps: JumpHosts
@@ -34,22 +36,8 @@ public struct SSHTransport: Transport {
         self.jumps = jumps
     }
 
-    public func connect(_ host: HostEntry, settings: SSHSettings) async throws -> any HostSession {
-        let target = SSHTarget(name: host.name, address: host.address, port: host.port, user: host.user, via: host.via)
-        let options = Self.options(for: host, settings: settings, agentSocket: agentSocket)
-        return try await SSHConnection.connect(to: target, options: options, pacer: pacer, jumps: jumps)
-    }
-
-    /// The inventory's SSH settings, with what `ssh.config` set for this host (`HostEntry.ssh`) in their place;
-    /// `IdentitiesOnly yes` leaves ssh-agent out.
-    public static func options(for host: HostEntry, settings: SSHSettings, agentSocket: String?) -> SSHOptions {
-        let o = host.ssh
-        var options = SSHOptions(identityFiles: o?.identityFiles ?? settings.identityFiles,
-                                 knownHostsPath: o?.knownHosts ?? settings.knownHosts,
-                                 hostKeyPolicy: o?.hostKeyPolicy ?? settings.hostKeyPolicy,
-                                 connectTimeout: o?.connectTimeoutSeconds.map { .seconds($0) } ?? settings.connectTimeout,
-                                 agentSocket: o?.identitiesOnly == true ? nil : agentSocket)
-        if let interval = o?.keepaliveInterval { options.keepaliveInterval = interval }
-        return options
+    public func connect(_ host: HostEntry) async throws -> any HostSession {
+        try await SSHConnection.connect(to: host.connection.target(name: host.name), options: host.connection.options(agentSocket: agentSocket),
+                                        pacer: pacer, jumps: jumps)
     }
 }

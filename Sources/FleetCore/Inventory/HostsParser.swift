@@ -8,8 +8,8 @@ struct HostsParser {
 
     let top: YAMLSection
     let ssh: SSHSettings
-    /// `ssh.config`, when the inventory turns it on.
-    var sshConfig: SSHConfigContext? = nil
+    /// Decides each host's connection from what its entry writes, `ssh.*` and `ssh.config`.
+    let resolver: ConnectionResolver
 
     func parse() throws -> [HostEntry] {
         guard let node = top.value("hosts") else {
@@ -53,7 +53,10 @@ struct HostsParser {
         if case .scalar = value {
             let (address, port) = Self.endpoint(try section.scalarText(value, name, expected: "an address"))
             try checkAddress(address, value, section, name)
-            return try host(name, address: address, port: try Self.port(port, value, section, name), user: nil, tags: [], via: nil)
+            let key = SettingOrigin.inventory(key: "hosts.\(name)")
+            let keys = HostKeys(name: name, address: Resolved(address, from: key),
+                                port: try Self.port(port, value, section, name).map { Resolved($0, from: key) })
+            return HostEntry(name: name, connection: try resolver.resolve(keys))
         }
         let h = try YAMLSection(file: top.file, name: "hosts.\(name)", node: value, allowed: ["address", "port", "user", "tags", "proxy_jump"])
         guard h.value("address") != nil else {
@@ -76,10 +79,13 @@ struct HostsParser {
             }
             if !tags.contains(tag) { tags.append(tag) }
         }
-        let port = try Self.port(inline, h.value("address"), h, name)
-            ?? (h.value("port") == nil ? nil : h.int("port", default: ssh.port, range: 1...65535))
-        let via = try ProxyJumpParser.parse(h, "proxy_jump", user: ssh.user)
-        return try host(name, address: address, port: port, user: h.value("user") == nil ? nil : user, tags: tags, via: via)
+        func key(_ field: String) -> SettingOrigin { .inventory(key: "hosts.\(name).\(field)") }
+        let port = try Self.port(inline, h.value("address"), h, name).map { Resolved($0, from: key("address")) }
+            ?? (h.value("port") == nil ? nil : Resolved(try h.int("port", default: ssh.port, range: 1...65535), from: key("port")))
+        let keys = HostKeys(name: name, address: Resolved(address, from: key("address")), port: port,
+                            user: h.value("user") == nil ? nil : Resolved(user, from: key("user")),
+                            via: try ProxyJumpParser.parse(h, "proxy_jump", user: ssh.user).map { Resolved($0, from: key("proxy_jump")) })
+        return HostEntry(name: name, tags: tags, connection: try resolver.resolve(keys))
     }
 
     /// `[ADDRESS]:PORT` (IPv6 or any), `[ADDRESS]`, `NAME:PORT` or `10.0.0.1:PORT` (one colon), or a bare address

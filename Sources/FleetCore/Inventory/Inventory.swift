@@ -59,49 +59,28 @@ public struct SSHSettings: Sendable, Equatable {
     public var proxyJump: [JumpHost] = []
     /// Some host is reached through jump hosts (a tunnel costs a session one more descriptor).
     public var usesJumps = false
+    /// The keys the inventory writes under `ssh:` (`user`, `identity_files`...): those win over `ssh.config`,
+    /// and the plan names them as where a setting came from.
+    public var written: Set<String> = []
 }
 
 public struct HostEntry: Sendable, Equatable, Hashable, Codable {
     public var name: String
-    public var address: String
-    public var port: Int
-    public var user: String
     public var tags: [String]
-    /// The jump hosts on the way, first hop first; empty for a host reached directly.
-    public var via: [JumpHost]
-    /// What `ssh.config` set for this host where the inventory did not (nil: `SSHSettings` apply as they are).
-    public var ssh: HostSSHOverrides? = nil
+    /// How the host is reached, every setting resolved with its origin (`ConnectionResolver`).
+    public var connection: Connection
 
-    public init(name: String, address: String, port: Int, user: String, tags: [String] = [], ssh: HostSSHOverrides? = nil,
-                via: [JumpHost] = []) {
+    public init(name: String, tags: [String] = [], connection: Connection) {
         self.name = name
-        self.address = address
-        self.port = port
-        self.user = user
         self.tags = tags
-        self.ssh = ssh
-        self.via = via
+        self.connection = connection
     }
-}
 
-/// One host's SSH settings from `ssh.config`, each nil when the config does not set it or the inventory does.
-public struct HostSSHOverrides: Sendable, Equatable, Hashable, Codable {
-    /// Absolute paths (`IdentityFile`, every one, in order).
-    public var identityFiles: [String]?
-    /// `IdentitiesOnly yes`: ssh-agent is not used for this host.
-    public var identitiesOnly: Bool?
-    /// Absolute path (`UserKnownHostsFile`, the first).
-    public var knownHosts: String?
-    public var hostKeyPolicy: HostKeyPolicy?
-    public var connectTimeoutSeconds: Int?
-    /// `ServerAliveInterval`: seconds between keepalives.
-    public var keepaliveInterval: Int?
-    /// `ProxyJump` hops as written (`[user@]host[:port]`); empty for `ProxyJump none`.
-    public var proxyJump: [String]?
-
-    public init() {}
-
-    public var isEmpty: Bool { self == HostSSHOverrides() }
+    public var address: String { connection.address.value }
+    public var port: Int { connection.port.value }
+    public var user: String { connection.user.value }
+    /// The jump hosts on the way, first hop first; empty for a host reached directly.
+    public var via: [JumpHost] { connection.via.value }
 }
 
 /// One entry of `rollout.batch`: a host count or a percentage of the targeted hosts.

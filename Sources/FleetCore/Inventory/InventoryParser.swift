@@ -26,10 +26,10 @@ struct InventoryParser {
             throw top.error(top.value("image"), "'image' must be an image name without a tag, like registry.example.com/acme/\(app) (the version you deploy is the tag), found '\(YAMLSection.printable(image))'")
         }
         var ssh = try parseSSH(top)
-        var hostsParser = HostsParser(top: top, ssh: ssh)
         let sshConfig = try loadSSHConfig(top)
-        hostsParser.sshConfig = sshConfig?.context
-        let hosts = try hostsParser.parse()
+        let resolver = ConnectionResolver(ssh: ssh, agentAvailable: !(context.variables["SSH_AUTH_SOCK"] ?? "").isEmpty,
+                                          config: sshConfig?.context)
+        let hosts = try HostsParser(top: top, ssh: ssh, resolver: resolver).parse()
         ssh.usesJumps = hosts.contains { !$0.via.isEmpty }
         let rollout = try parseRollout(top)
         let health = try parseHealth(top)
@@ -102,13 +102,15 @@ struct InventoryParser {
         let identities = try s?.stringList("identity_files")?.map { localPath($0.0) } ?? []
         let timeout = try s?.duration("connect_timeout", default: .seconds(10)) ?? .seconds(10)
         guard timeout > .zero else { throw top.error(s?.value("connect_timeout"), "'ssh.connect_timeout' must be more than 0s") }
-        return SSHSettings(
+        var settings = SSHSettings(
             user: user, port: try s?.int("port", default: 22, range: 1...65535) ?? 22,
             identityFiles: identities,
             knownHosts: localPath(try s?.string("known_hosts", default: "~/.ssh/known_hosts") ?? "~/.ssh/known_hosts"),
             hostKeyPolicy: policy, connectTimeout: timeout,
             parallel: try s?.int("parallel", default: 100, range: 1...10_000) ?? 100,
             proxyJump: try ProxyJumpParser.parse(s, "proxy_jump", user: user) ?? [])
+        settings.written = Set(Self.sshKeys.filter { s?.value($0) != nil })
+        return settings
     }
 
     /// `ssh.config`: `true` reads `~/.ssh/config` (absent: nothing applies, as for ssh), a path reads that file
@@ -122,8 +124,7 @@ struct InventoryParser {
             if text == "true" { return (path, nil) }
             throw s.error(node, "ssh config \(path) not found; fix 'ssh.config' (relative to the inventory's folder), or write 'ssh.config: true' for ~/.ssh/config")
         }
-        let written = Set(Self.sshKeys.filter { s.value($0) != nil })
-        return (path, SSHConfigContext(config: config, explicit: written, home: context.home, localUser: context.user))
+        return (path, SSHConfigContext(config: config, home: context.home, localUser: context.user))
     }
 
     func parseRollout(_ top: YAMLSection) throws -> RolloutSettings {

@@ -1,8 +1,9 @@
 import Foundation
 
 /// An OpenSSH client configuration (ssh_config(5)) as read for `ssh.config`: its lines split into keywords and
-/// arguments, `Include` expanded into the files it names. What applies to a host is decided by
-/// `SSHConfig.resolve` (pure, no I/O); reading goes through `SSHConfigLoader`, whose file access is injected.
+/// arguments, `Include` expanded into the files it names. What applies to a host is found by `SSHConfig.match`
+/// and checked by `SSHConfigHost` (each value with its file and line), then weighed against the inventory by
+/// `ConnectionResolver` (all pure, no I/O); reading goes through `SSHConfigLoader`, whose file access is injected.
 public struct SSHConfig: Sendable, Equatable {
     /// The top file (absolute).
     public var file: SSHConfigFile

@@ -123,19 +123,6 @@ public struct FailurePolicy: Sendable, Equatable, Codable {
     public var skipUnreachable: Bool = false
 }
 
-public struct PlanHost: Sendable, Equatable, Codable {
-    public var name: String
-    public var address: String
-    public var port: Int
-    public var user: String
-    public var probe: HostState?
-    /// The jump hosts the host is reached through (`user@host:port`, first hop first; from `proxy_jump` or
-    /// `ssh.config`'s ProxyJump); nil when direct.
-    public var via: [JumpHost]? = nil
-    /// The processes that run on this host (nil: the web process alone, without `processes:`).
-    public var processes: [String]? = nil
-}
-
 public struct SkippedHost: Sendable, Equatable, Codable {
     public var name: String
     public var reason: String

@@ -88,8 +88,8 @@ public enum PlanBuilder {
                                   rollbackOnFailure: input.command == .deploy && input.rollbackOnFailure,
                                   parallel: inv.ssh.parallel, batch: inv.rollout.batch, batchSizes: sizes, pauseMs: pauseMs,
                                   skipUnreachable: input.skipUnreachable),
-            hosts: targets.map { PlanHost(name: $0.name, address: $0.address, port: $0.port, user: $0.user, probe: input.probe?[$0.name],
-                                          via: $0.via.isEmpty ? nil : $0.via, processes: processNames(inv, $0)) },
+            hosts: targets.map { PlanHost(name: $0.name, connection: $0.connection, probe: input.probe?[$0.name],
+                                          processes: processNames(inv, $0)) },
             skipped: skipped,
             envFile: input.command == .deploy
                 ? inv.envFile.map { EnvFileSummary(path: $0.file, keys: $0.keys, count: $0.keys.count,

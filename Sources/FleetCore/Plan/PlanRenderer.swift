@@ -15,6 +15,7 @@ public enum PlanRenderer {
     public static func text(_ plan: Plan) -> String {
         var out = TextOut()
         header(plan, &out)
+        connections(plan, &out)
         if !plan.skipped.isEmpty {
             out.line("")
             out.line("Skipped (\(plan.skipped.count))")
