@@ -73,32 +73,15 @@ public final class BadAnswerReceiver: @unchecked Sendable {
     s.serve_forever()
     """#
 
-    private let process = Process()
+    private let server: PythonServer
     public let dir: String
-    public let port: Int
+    public var port: Int { server.port }
     public var url: String { "http://127.0.0.1:\(port)" }
 
     public init() throws {
         dir = NSTemporaryDirectory() + "fleet-bad-answers-\(UInt32.random(in: 0...UInt32.max))"
         try FileManager.default.createDirectory(atPath: dir + "/requests", withIntermediateDirectories: true)
-        try Self.script.write(toFile: dir + "/server.py", atomically: true, encoding: .utf8)
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", dir + "/server.py", dir + "/requests"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = output.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            line.append(chunk)
-        }
-        guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-            throw CocoaError(.fileReadUnknown, userInfo: [NSLocalizedDescriptionKey: "the bad-answer receiver did not start"])
-        }
-        self.port = port
+        server = try PythonServer(script: Self.script, dir: dir, arguments: [dir + "/requests"], failure: "the bad-answer receiver did not start")
     }
 
     /// The paths of the requests received so far, in order.
@@ -108,11 +91,7 @@ public final class BadAnswerReceiver: @unchecked Sendable {
     }
 
     public func stop() {
-        if process.isRunning {
-            // SIGKILL: a child of the test process inherits its blocked signals, so SIGTERM may never arrive.
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
-        }
+        server.stop()
         try? FileManager.default.removeItem(atPath: dir)
     }
 }

@@ -100,16 +100,14 @@ struct BatchStage: StageKind {
             return true
         }
 
+        /// A failed or unreachable host is reported, and is not among the batch's finished hosts.
         func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-            await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
-                             batch: batch, ms: ms)
-            executor.onEvent(.hostDone(await state.report(host)))
+            await record(host, failure, ms: ms, executor, state)
             return false
         }
 
         func unreachable(_ host: String, _ failure: HostFailure, _ executor: Executor, _ state: RunState) async -> Bool {
-            await state.unreachable(host, error: failure.message)
-            executor.onEvent(.hostDone(await state.report(host)))
+            await record(host, failure, executor, state)
             return false
         }
     }

@@ -67,16 +67,26 @@ extension HostRule {
     func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool { false }
 
     func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-        await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
-                         batch: batch, ms: ms)
-        executor.onEvent(.hostDone(await state.report(host)))
+        await record(host, failure, ms: ms, executor, state)
         return true
     }
 
     func unreachable(_ host: String, _ failure: HostFailure, _ executor: Executor, _ state: RunState) async -> Bool {
+        await record(host, failure, executor, state)
+        return true
+    }
+
+    /// The host failed in this stage's phase: its report says so, and so does an event.
+    func record(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async {
+        await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
+                         batch: batch, ms: ms)
+        executor.onEvent(.hostDone(await state.report(host)))
+    }
+
+    /// The host could not be reached: its report says so, and so does an event.
+    func record(_ host: String, _ failure: HostFailure, _ executor: Executor, _ state: RunState) async {
         await state.unreachable(host, error: failure.message)
         executor.onEvent(.hostDone(await state.report(host)))
-        return true
     }
 }
 

@@ -1,14 +1,19 @@
 import Foundation
-@testable import FleetCore
 
 /// A python3 script a test starts (and stops, by pid) that listens on 127.0.0.1 and prints its port as its first
-/// line: the local HTTP and HTTPS receivers of the webhook tests.
-final class PythonServer: @unchecked Sendable {
+/// line: the local HTTP and HTTPS receivers of the webhook tests, the bad-answer receiver.
+public final class PythonServer: @unchecked Sendable {
     let process = Process()
-    let port: Int
+    public let port: Int
+
+    /// The server printed no port: `message` says which one.
+    public struct NotStarted: Error, CustomStringConvertible {
+        public var message: String
+        public var description: String { message }
+    }
 
     /// Writes `script` to DIR/server.py and runs it with `arguments`; throws `failure` when no port is printed.
-    init(script: String, dir: String, arguments: [String], failure: String) throws {
+    public init(script: String, dir: String, arguments: [String], failure: String) throws {
         try script.write(toFile: dir + "/server.py", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", dir + "/server.py"] + arguments
@@ -22,13 +27,14 @@ final class PythonServer: @unchecked Sendable {
             line.append(chunk)
         }
         guard let port = Int(String(decoding: line, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)) else {
-            process.terminate()
-            throw DeliveryError(failure)
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+            throw NotStarted(message: failure)
         }
         self.port = port
     }
 
-    func stop() {
+    public func stop() {
         if process.isRunning {
             // SIGKILL: a child of the test process inherits its blocked signals, so SIGTERM may never arrive.
             kill(process.processIdentifier, SIGKILL)
