@@ -1,5 +1,6 @@
 import CFleetTLS
 import Foundation
+import SSHEngine
 
 /// One TCP connection (TLS on top for https), non-blocking, every wait bounded by one deadline.
 final class HTTPConnection {
@@ -37,41 +38,21 @@ final class HTTPConnection {
         return connection
     }
 
+    /// The socket, through fleet's one TCP connector (SSHEngine's), its failure said in HTTP's terms.
     private static func connect(host: String, port: Int, deadline: ContinuousClock.Instant) throws -> Int32 {
-        var hints = addrinfo()
-        hints.ai_family = AF_UNSPEC
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var list: UnsafeMutablePointer<addrinfo>?
-        let rc = getaddrinfo(host, String(port), &hints, &list)
-        guard rc == 0, let first = list else { throw HTTPFailure.resolve(String(cString: gai_strerror(rc))) }
-        defer { freeaddrinfo(list) }
-        var failure = HTTPFailure.refused
-        var entry: UnsafeMutablePointer<addrinfo>? = first
-        while let info = entry {
-            entry = info.pointee.ai_next
-            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype | Int32(SOCK_CLOEXEC.rawValue), 0)
-            guard fd >= 0 else { failure = .network(String(cString: strerror(errno))); continue }
-            _ = fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK)
-            if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
-            guard errno == EINPROGRESS else {
-                failure = errno == ECONNREFUSED ? .refused : .network(String(cString: strerror(errno)))
-                _ = Glibc.close(fd)
-                continue
+        let left = ContinuousClock.now.duration(to: deadline)
+        guard left > .zero else { throw HTTPFailure.timeout }
+        do {
+            return try TCPConnector.open(host: host, port: port, timeout: left)
+        } catch {
+            switch error {
+            case .resolve(let reason): throw HTTPFailure.resolve(reason)
+            case .timedOut: throw HTTPFailure.timeout
+            case .failed(let code, _) where code == ECONNREFUSED: throw HTTPFailure.refused
+            case .failed(_, let reason), .resources(_, let reason): throw HTTPFailure.network(reason)
+            case .cancelled: throw HTTPFailure.network("cancelled")
             }
-            do {
-                try wait(fd: fd, events: Int16(POLLOUT), deadline: deadline)
-            } catch {
-                _ = Glibc.close(fd)
-                throw error
-            }
-            var soError: Int32 = 0
-            var length = socklen_t(MemoryLayout<Int32>.size)
-            getsockopt(fd, SOL_SOCKET, SO_ERROR, &soError, &length)
-            if soError == 0 { return fd }
-            failure = soError == ECONNREFUSED ? .refused : .network(String(cString: strerror(soError)))
-            _ = Glibc.close(fd)
         }
-        throw failure
     }
 
     /// Waits until the socket is ready for `events`; throws `.timeout` once the deadline passed.
