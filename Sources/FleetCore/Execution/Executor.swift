@@ -55,10 +55,7 @@ public struct Executor: Sendable {
         let elapsed = ContinuousClock.now - started
         var verdict = await state.verdict
         if hosts.contains(where: { $0.outcome == .failed || $0.outcome == .unreachable }) { verdict.failed() }
-        return RunReport(runId: plan.run.runId, command: plan.command.rawValue, app: plan.app,
-                         environment: plan.environment, inventory: plan.inventory, image: plan.image,
-                         version: plan.version ?? plan.rollbackTo, who: plan.run.who, startedAt: plan.run.startedAt,
-                         finishedAt: ISO8601DateFormatter().string(from: now()),
+        return RunReport(plan.header, finishedAt: ISO8601DateFormatter().string(from: now()),
                          durationMs: Int(elapsed / .milliseconds(1)), exitCode: verdict.exitCode, haltReason: verdict.halt, hosts: hosts)
     }
 

@@ -47,9 +47,7 @@ public struct Rollout: Sendable {
     }
 
     public func run() async -> RunReport {
-        let start = RunStart(runId: plan.run.runId, command: plan.command.rawValue, app: plan.app, environment: plan.environment,
-                             image: plan.image, version: plan.version ?? plan.rollbackTo, who: plan.run.who,
-                             startedAt: plan.run.startedAt, hosts: plan.hosts.map(\.name))
+        let start = RunStart(plan.header, hosts: plan.hosts.map(\.name))
         warn(await notifier.started(start))
         let executor = Executor(plan: plan, sessions: sessions, files: files, interrupt: interrupt,
                                 onEvent: onEvent)
@@ -71,43 +69,4 @@ public struct Rollout: Sendable {
             onEvent(.warning(warning.hasPrefix("warning: ") ? String(warning.dropFirst("warning: ".count)) : warning))
         }
     }
-}
-
-/// The inventory's webhooks (`notify`), with the env file's values and the registry password masked in what is sent.
-public struct Webhooks: RunNotifier {
-    public var urls: [String]
-    public var format: NotifyFormat
-    public var secrets: [String]
-
-    public init(_ inventory: Inventory) {
-        urls = inventory.notify.webhooks
-        format = inventory.notify.format
-        secrets = (inventory.envFile?.secretValues ?? []) + (inventory.registry.map { [$0.password.reveal()] } ?? [])
-    }
-
-    public func started(_ start: RunStart) async -> [String] {
-        await Notifier.send(event: .started(start), to: urls, format: format, redacting: secrets)
-    }
-
-    public func finished(_ report: RunReport) async -> [String] {
-        await Notifier.send(event: .finished(report), to: urls, format: format, redacting: secrets)
-    }
-}
-
-/// A Pushgateway at `url` (none when empty).
-public struct Pushgateway: MetricsSink {
-    public var url: String
-
-    public init(url: String) { self.url = url }
-
-    public func push(_ report: RunReport) async -> String? {
-        url.isEmpty ? nil : await MetricsPusher.pushOrWarn(report: report, to: url)
-    }
-}
-
-/// The history folder beside the inventory (`History`).
-public struct HistoryFolder: RunRecorder {
-    public init() {}
-
-    public func record(_ report: RunReport) throws { try History.write(report) }
 }

@@ -53,3 +53,10 @@ public struct HistoryError: Error, CustomStringConvertible, Sendable, Equatable 
         "\(path): \(reason); move it out of the history folder (or delete it) if it is not needed"
     }
 }
+
+/// The history folder beside the inventory (`History`).
+public struct HistoryFolder: RunRecorder {
+    public init() {}
+
+    public func record(_ report: RunReport) throws { try History.write(report) }
+}

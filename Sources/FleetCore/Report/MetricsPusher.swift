@@ -53,3 +53,14 @@ public enum MetricsPusher {
         return "\(label)@base64/\(encoded.isEmpty ? "=" : encoded)"
     }
 }
+
+/// A Pushgateway at `url` (none when empty).
+public struct Pushgateway: MetricsSink {
+    public var url: String
+
+    public init(url: String) { self.url = url }
+
+    public func push(_ report: RunReport) async -> String? {
+        url.isEmpty ? nil : await MetricsPusher.pushOrWarn(report: report, to: url)
+    }
+}

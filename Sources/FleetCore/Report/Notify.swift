@@ -132,3 +132,24 @@ public enum Notifier {
         return .finished(report)
     }
 }
+
+/// The inventory's webhooks (`notify`), with the env file's values and the registry password masked in what is sent.
+public struct Webhooks: RunNotifier {
+    public var urls: [String]
+    public var format: NotifyFormat
+    public var secrets: [String]
+
+    public init(_ inventory: Inventory) {
+        urls = inventory.notify.webhooks
+        format = inventory.notify.format
+        secrets = (inventory.envFile?.secretValues ?? []) + (inventory.registry.map { [$0.password.reveal()] } ?? [])
+    }
+
+    public func started(_ start: RunStart) async -> [String] {
+        await Notifier.send(event: .started(start), to: urls, format: format, redacting: secrets)
+    }
+
+    public func finished(_ report: RunReport) async -> [String] {
+        await Notifier.send(event: .finished(report), to: urls, format: format, redacting: secrets)
+    }
+}
