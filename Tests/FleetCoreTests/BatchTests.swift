@@ -37,7 +37,7 @@ import Testing
         let inv = try Fixture.load(Fixture.hosts(3, batch: "1", extra: "rollout: {batch: 1, pause: 2m}\n").replacingOccurrences(of: "rollout: {batch: 1}\n", with: ""))
         let plan = try PlanBuilder.build(try PlanTests.input(inv))
         // Pre-flight on the first host alone (its lock decides between runs started at once), then the others.
-        #expect(plan.stages.map(\.kind) == [.preflight, .preflight, .imageCheck, .batch, .pause, .batch, .pause, .batch])
+        #expect(plan.stages.map(\.kind) == [.lock, .preflight, .imageCheck, .batch, .pause, .batch, .pause, .batch])
         #expect(plan.stages[0].hosts.map(\.host) == ["h1"] && plan.stages[1].hosts.map(\.host) == ["h2", "h3"])
         #expect(plan.stages[4].pauseMs == 120_000)
     }

@@ -40,7 +40,7 @@ enum Golden {
             try check(PlanRenderer.json(host), "\(name)-host-\(host.name).json", sourceLocation: sourceLocation)
         }
         var preflight: [HostSteps] = []
-        for index in plan.stages.indices where plan.stages[index].kind == .preflight {
+        for index in plan.stages.indices where [.lock, .preflight].contains(plan.stages[index].kind) {
             preflight += plan.stages[index].hosts
             rest.stages[index].hosts = []
         }

@@ -53,7 +53,7 @@ import Testing
         #expect(steps.first?.command == "set -e; umask 022; { install -d -m 0755 /opt/fleet/shop /opt/fleet/shop/bin && "
                 + "install -d -m 0700 /opt/fleet/shop/incoming && t=$(mktemp -d /opt/fleet/shop/.fleet-install.XXXXXX) && "
                 + "trap 'rm -rf \"$t\"' EXIT && tar -x -o -f - -C \"$t\"; } || exit 97; if " + lock
-                + "; then :; else s=$?; [ \"$s\" -eq 3 ] || s=97; exit \"$s\"; fi; "
+                + "; then :; else s=$?; [ \"$s\" -eq 3 ] || s=97; exit \"$s\"; fi; echo fleet-lock-held; "
                 + "mv -f \"$t\"/0/* /opt/fleet/shop/bin/; mv -f \"$t\"/1/* /opt/fleet/shop/; "
                 + "mv -f \"$t\"/2/env /opt/fleet/shop/incoming/v1.4.2.env; "
                 + "rm -rf \"$t\"; trap - EXIT; "

@@ -14,6 +14,8 @@ actor RunState {
     private(set) var verdict = RunVerdict()
     /// The batches started so far.
     private(set) var batchIndex = 0
+    /// The lead host's pre-flight, still running (its pull) while the other hosts' pre-flight starts.
+    private var pending: Task<Void, Never>?
 
     init(hosts: [String]) {
         order = hosts
@@ -54,6 +56,15 @@ actor RunState {
     func halt(_ reason: String, exit: Int32) { verdict.halt(reason, exit: exit) }
     func failed() { verdict.failed() }
     func interrupted(_ why: String) { verdict.interrupted(why) }
+
+    func setPending(_ task: Task<Void, Never>) { pending = task }
+
+    /// Waits for the lead host's pre-flight when it still runs.
+    func finishPending() async {
+        let task = pending
+        pending = nil
+        await task?.value
+    }
 
     func batchStarted() -> Int {
         batchIndex += 1

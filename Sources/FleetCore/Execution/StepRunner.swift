@@ -44,7 +44,7 @@ public struct StepRunner: Sendable {
         var handler: LineHandler?
         if let forward = onLine { handler = { kind, line in forward(host, kind, line) } }
         for step in steps {
-            let result = try await execute(step, on: session, onLine: step.kind == .run ? handler : nil)
+            let result = try await execute(step, on: session, onLine: handler)
             done = Done(step: step, output: result, json: JSONValue.resultLine(in: result.stdoutText))
             if !result.succeeded { throw Self.failure(step, result, done.json) }
         }

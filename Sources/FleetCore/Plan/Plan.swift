@@ -137,14 +137,15 @@ public struct EnvFileSummary: Sendable, Equatable, Codable {
     public var origins: [String]?
 }
 
-/// One stage of the rollout. `preflight` and `batch`: every host's steps, hosts in parallel (up to
+/// One stage of the rollout. `lock`: the lead host's pre-flight, whose lock decides between runs started at once;
+/// the next `preflight` starts once that lock is held, while the lead's pull goes on. `preflight` and `batch`: every host's steps, hosts in parallel (up to
 /// `policy.parallel`), each host's steps in order. `imageCheck`: the pulled image inspected on the lead host.
 /// `hook`: the lead host's steps. `batch`: each host's swap, followed in the same command by the `verify`
 /// endpoints checked through its nginx (web hosts, with `verify:`). `pause`: wait `pauseMs`. `undo` and `release` are the plan's `onFailure` and `finally`, as the executor runs them. Each
 /// kind's rule (what it counts, what halts the run) is its type in Execution/Stages (docs/design.md).
 public struct Stage: Sendable, Equatable, Codable {
     public enum Kind: String, Sendable, Equatable, Codable {
-        case preflight, imageCheck = "image_check", hook, batch, pause, undo, release
+        case lock, preflight, imageCheck = "image_check", hook, batch, pause, undo, release
     }
     public var kind: Kind
     /// "pre-flight", "before_rollout", "batch 2 of 4", "pause".

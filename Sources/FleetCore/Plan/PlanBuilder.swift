@@ -41,8 +41,10 @@ public enum PlanBuilder {
         let lead = targets.min(by: { $0.name < $1.name })
         // The lock is taken on one host first (the first by name), then everywhere else in parallel: of two runs
         // started at the same moment on the same hosts, exactly one gets past that host, the other changes nothing.
+        // The others start as soon as that lock is held, not when the lead's pre-flight (its pull) is done.
         if let first = lead {
-            stages.append(Stage(kind: .preflight, title: targets.count > 1 ? "pre-flight on \(first.name) first (the lock)" : "pre-flight",
+            stages.append(Stage(kind: targets.count > 1 ? .lock : .preflight,
+                                title: targets.count > 1 ? "pre-flight on \(first.name) first (the lock)" : "pre-flight",
                                 hosts: [HostSteps(host: first.name, steps: steps.preflight(first))], pauseMs: nil))
             let rest = targets.filter { $0.name != first.name }
             if !rest.isEmpty {

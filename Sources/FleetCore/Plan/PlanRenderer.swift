@@ -98,7 +98,7 @@ public enum PlanRenderer {
     static func files(_ plan: Plan, _ out: inout TextOut) {
         var order: [UploadSource] = []
         var hostsBySource: [UploadSource: [String]] = [:]
-        for stage in plan.stages where stage.kind == .preflight {
+        for stage in plan.stages where stage.kind == .preflight || stage.kind == .lock {
             for hs in stage.hosts {
                 for file in hs.steps.flatMap({ $0.files ?? [] }) where file.source.kind == .inline {
                     if hostsBySource[file.source] == nil { order.append(file.source) }
@@ -129,10 +129,10 @@ public enum PlanRenderer {
 
     static func stageHeading(_ stage: Stage, _ plan: Plan) -> String {
         switch stage.kind {
+        case .lock:
+            return "Pre-flight on \(stage.hosts.first?.host ?? "?") first: its lock decides between runs started at once; the other hosts "
+                + "start once it is held (a failure stops the run before anything changes)"
         case .preflight:
-            if stage.title.hasSuffix("first (the lock)") {
-                return "Pre-flight on \(stage.hosts.first?.host ?? "?") first: its lock decides between runs started at once (a failure stops the run before anything changes)"
-            }
             return "Pre-flight on \(stage.hosts.count) host\(stage.hosts.count == 1 ? "" : "s") (in parallel; any failure stops the run before anything changes)"
         case .imageCheck:
             let strict = stage.hosts.first?.steps.first?.check?.strict == true

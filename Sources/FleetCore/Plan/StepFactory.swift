@@ -93,6 +93,8 @@ struct StepFactory {
     /// The exit status of an install step whose folders or unpacking failed, or (with `then`) whose script
     /// failed for another reason than a held lock: nothing was taken.
     static let installFailed: Int32 = 97
+    /// What pre-flight's command prints once its lock is held.
+    static let lockHeldLine = "fleet-lock-held"
 
     static func installScripts(_ names: [String], from dir: String, inventory: Inventory, host: String,
                                run script: String?, _ args: [String], purpose: String, timeout: Int, place: Bool,
@@ -117,6 +119,8 @@ struct StepFactory {
             // With `then`, only a held lock keeps its exit status (3); any other failure of the script took nothing.
             let status = then.isEmpty ? "" : "[ \"$s\" -eq \(ExitStatus.lockHeld) ] || s=\(Self.installFailed); "
             command += "; if \(call); then :; else s=$?; \(status)exit \"$s\"; fi"
+            // The line that says the lock is held: the run's other hosts start their pre-flight on it.
+            if !then.isEmpty { command += "; echo \(Self.lockHeldLine)" }
         }
         if place {
             command += "; mv -f \"$t\"/0/* \(q(root + "/bin/")); mv -f \"$t\"/1/* \(q(root + "/"))"

@@ -1,52 +1,6 @@
 import Foundation
 import SSHEngine
 
-/// Takes each host's lock (its first step), puts the files in place and checks the host. A failure here
-/// changed nothing shared, so it does not count against `max_failures`; any failure (or an unreachable host,
-/// unless the plan skips them) stops the run before a host changes.
-struct PreflightStage: StageKind {
-    var runsAfterInterrupt: Bool { true }
-
-    struct Rule: HostRule {
-        var phase: String { "pre-flight" }
-
-        func succeeded(_ host: String, _ done: StepRunner.Done, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-            await state.lockTaken(host)
-            return false
-        }
-
-        /// Pre-flight's command takes the lock first: its exit 3 says another run holds it, and its exit 97 that
-        /// nothing was taken (the files could not be unpacked, or the lock script failed otherwise); any other
-        /// failure came after the lock was taken, and a command cut off (no exit) may have taken it.
-        func failed(_ host: String, _ failure: StepFailure, ms: Int, _ executor: Executor, _ state: RunState) async -> Bool {
-            if failure.exitCode == ExitStatus.lockHeld {
-                await state.lockHeld(host, message: failure.message)
-            } else if failure.exitCode != StepFactory.installFailed {
-                await state.lockTaken(host)
-            }
-            await state.fail(host, phase: phase, exitCode: failure.exitCode, error: failure.message, lines: failure.lastLines,
-                             ms: ms, counts: false)
-            executor.onEvent(.hostDone(await state.report(host)))
-            return true
-        }
-    }
-
-    func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
-        executor.onEvent(.stage(stage.title))
-        _ = await executor.runEach(stage.hosts, Rule(), state: state)
-        let failed = await state.hosts(with: .failed)
-        let unreachable = await state.hosts(with: .unreachable)
-        if let locked = await state.lockHeld.first {
-            await state.halt("the fleet lock is held on \(locked.host): \(locked.message)", exit: ExitStatus.lockHeld)
-        } else if !failed.isEmpty || (!unreachable.isEmpty && !executor.plan.policy.skipUnreachable) {
-            let names = (failed + unreachable).joined(separator: ", ")
-            await state.halt("pre-flight failed on \(names); nothing was changed", exit: ExitStatus.preflight)
-        } else if !unreachable.isEmpty {
-            executor.onEvent(.note("skipping unreachable host\(unreachable.count == 1 ? "" : "s"): \(unreachable.joined(separator: ", "))"))
-        }
-    }
-}
-
 /// A hook on the plan's lead host, its output shown as it comes: its failure (or the host unreachable, or a
 /// host that failed before the hook's turn) halts the run.
 struct HookStage: StageKind {
@@ -168,6 +122,7 @@ struct ReleaseStage: StageKind {
     }
 
     func run(_ stage: Stage, _ executor: Executor, _ state: RunState) async {
+        await state.finishPending()
         executor.onEvent(.stage(stage.title))
         let locked = await state.locked
         _ = await executor.runEach(stage.hosts.filter { locked.contains($0.host) }, Rule(), state: state)

@@ -21,6 +21,7 @@ extension Stage.Kind {
     /// The type that runs a stage of this kind.
     var runner: any StageKind {
         switch self {
+        case .lock: LockStage()
         case .preflight: PreflightStage()
         case .imageCheck: ImageCheckStage()
         case .hook: HookStage()
