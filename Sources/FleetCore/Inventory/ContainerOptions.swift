@@ -95,8 +95,8 @@ enum ContainerOptionsParser {
         o.capAdd += try list(s, "cap_add", "a capability like NET_BIND_SERVICE") { matches($0, "A-Z_") }
         o.capDrop += try list(s, "cap_drop", "a capability like ALL") { matches($0, "A-Z_") }
         o.labels.merge(try map(s, "labels", key: "A-Za-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }) { $1 }
-        if let bad = o.labels.keys.first(where: { $0.hasPrefix("fleet.") }) {
-            throw s.error(s.value("labels"), "label '\(bad)': the fleet.* labels are fleet's own; choose another name")
+        if let bad = o.labels.keys.sorted().first(where: { $0.hasPrefix("fleet.") }) {
+            throw s.error(s.value("labels"), "'\(s.qualified("labels"))' sets the label '\(YAMLSection.printable(bad))': the fleet.* labels are fleet's own (recovery and status read them); choose another name")
         }
         o.logDriver = try scalar(s, "log_driver", "a log driver like json-file or journald") { matches($0, "a-z0-9_-") } ?? o.logDriver
         o.logOpts.merge(try map(s, "log_opts", key: "a-z0-9._-") { !$0.contains("\n") && !$0.contains("\0") }) { $1 }
@@ -114,7 +114,37 @@ enum ContainerOptionsParser {
                 throw s.error(s.value("docker_args"), "'\(s.qualified("docker_args"))' holds \(flag), which fleet sets itself (name, network, ports, restart, env); remove it")
             }
         }
+        try checkLabels(o.dockerArgs, written: try s.stringList("docker_args")?.map(\.1) ?? [], s)
         return o
+    }
+
+    /// Refuses a `fleet.*` label set through `args` (the base's, then `written`'s nodes, this section's), in each
+    /// spelling docker run reads: `--label=K=V`, `--label K=V`, `-l K=V`, `-lK=V`, `-l=K=V`; and `--label-file`,
+    /// whose labels docker reads on the host, where fleet cannot check them.
+    static func checkLabels(_ args: [String], written: [Node], _ s: YAMLSection) throws {
+        let key = s.qualified("docker_args")
+        func node(_ i: Int) -> Node? {
+            let own = i - (args.count - written.count)
+            return own >= 0 && own < written.count ? written[own] : s.value("docker_args")
+        }
+        for (i, arg) in args.enumerated() {
+            if arg == "--label-file" || arg.hasPrefix("--label-file=") {
+                throw s.error(node(i), "'\(key)' holds --label-file, whose labels docker reads on the host, where fleet cannot check them for the fleet.* labels, fleet's own; write the labels in 'labels:' instead")
+            }
+            var label: String?, at = i
+            if arg == "--label" || arg == "-l" {
+                if i + 1 < args.count { label = args[i + 1]; at = i + 1 }
+            } else if arg.hasPrefix("--label=") {
+                label = String(arg.dropFirst("--label=".count))
+            } else if arg.hasPrefix("-l") {
+                let value = arg.dropFirst(2)
+                label = String(value.hasPrefix("=") ? value.dropFirst() : value)
+            }
+            guard let label else { continue }
+            let name = (label.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).first ?? "").trimmingCharacters(in: .whitespaces)
+            guard name.hasPrefix("fleet.") else { continue }
+            throw s.error(node(at), "'\(key)' sets the label '\(YAMLSection.printable(label))' (\(YAMLSection.printable(arg))); the fleet.* labels are fleet's own (recovery and status read them); remove it, or give the label another name in 'labels:'")
+        }
     }
 
     static func matches(_ text: String, _ allowed: String) -> Bool {

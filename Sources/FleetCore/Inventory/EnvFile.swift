@@ -82,8 +82,13 @@ enum EnvFileParser {
             }
             let line = Substring(String(String.UnicodeScalarView(scalars)))
             let trimmed = line.drop { $0 == " " || $0 == "\t" }
+            let eq = line.firstIndex(of: "=")
+            let named = eq.map { String(line[..<$0]) }.flatMap { isValidKey($0) ? $0 : nil }
+            if let why = tooLong(bytes: line.utf8.count + 1, key: trimmed.hasPrefix("#") ? nil : named) {
+                throw InventoryError(file: file, line: lineNumber, column: 1, message: "line \(lineNumber): " + why)
+            }
             if trimmed.isEmpty || trimmed.hasPrefix("#") { continue }
-            guard let eq = line.firstIndex(of: "=") else {
+            guard let eq else {
                 throw InventoryError(file: file, line: lineNumber, column: 1, message:
                     "line \(lineNumber) is not KEY=VALUE (no '='); write it as KEY=VALUE, or start it with # to comment it out")
             }
@@ -100,6 +105,21 @@ enum EnvFileParser {
             entries.append(Entry(key: key, value: line[line.index(after: eq)...], line: lineNumber))
         }
         return entries
+    }
+
+    /// Docker's `--env-file` reader (Go's bufio.Scanner, 64 KiB at most) takes a line of this many bytes, its
+    /// newline included (counted for a last line without one too); one byte more and `docker run` fails on every
+    /// host with "bufio.Scanner: token too long" (docs/secrets.md; measured on the lab by EnvLimitLabTests).
+    static let maxLineBytes = 65_536
+
+    /// Why a line of `bytes` bytes (newline included) cannot go in an env file, naming `key` (never its value);
+    /// nil when it fits.
+    static func tooLong(bytes: Int, key: String?) -> String? {
+        guard bytes > maxLineBytes else { return nil }
+        let limit = "Docker's env file reader takes at most \(maxLineBytes) bytes (64 KiB) per line, newline included, and docker run would fail on every host"
+        guard let key else { return "the line is \(bytes) bytes with its newline; \(limit); shorten it" }
+        return "\(key)=VALUE is \(bytes) bytes with its newline; \(limit); shorten the value of \(key) to at most "
+            + "\(maxLineBytes - key.utf8.count - 2) bytes, or hand it over another way (a file in a volume)"
     }
 
     static func isValidKey(_ key: String) -> Bool {

@@ -26,7 +26,7 @@ enum EnvSettingsParser {
                 try checkKey(key, map.keyNode(key), map)
                 let node = map.value(key) ?? clear
                 let value = try map.scalarText(node, key, expected: "a value (a string or a number)")
-                try checkValue(value, key: "env.clear.\(key)", node, map, shown: true)
+                try checkValue(value, name: key, key: "env.clear.\(key)", node, map, shown: true)
                 set(key, value, "env.clear")
             }
         }
@@ -41,7 +41,7 @@ enum EnvSettingsParser {
                 if !require { unset.append(key); continue }
                 throw section.error(node, "'\(key)' is listed in env.secret but is not set in fleet's environment; export it before running fleet (in CI, pass the secret as an environment variable)")
             }
-            try checkValue(value, key: key, node, section, shown: false)
+            try checkValue(value, name: key, key: key, node, section, shown: false)
             set(key, value, "env.secret")
         }
         let text = values.map { "\($0.key)=\($0.value)\n" }.joined()
@@ -55,9 +55,13 @@ enum EnvSettingsParser {
         }
     }
 
-    /// What Docker's env file cannot carry: a newline ends the value, NUL and CR are never what was meant. A secret's
-    /// value is never shown, only its name.
-    static func checkValue(_ value: String, key: String, _ node: Node?, _ section: YAMLSection, shown: Bool) throws {
+    /// What Docker's env file cannot carry: a newline ends the value, NUL and CR are never what was meant, and a
+    /// line over `EnvFileParser.maxLineBytes` is refused by its reader. A secret's value is never shown, only its
+    /// name (`name` the variable, `key` as the message names it).
+    static func checkValue(_ value: String, name: String, key: String, _ node: Node?, _ section: YAMLSection, shown: Bool) throws {
+        if let why = EnvFileParser.tooLong(bytes: name.utf8.count + 1 + value.utf8.count + 1, key: name) {
+            throw section.error(node, (shown ? "\(key): " : "env.secret: ") + why + (shown ? "" : " (the value is not shown)"))
+        }
         guard let bad = value.unicodeScalars.first(where: { $0 == "\n" || $0 == "\r" || $0 == "\0" }) else { return }
         let what = bad == "\n" ? "a newline" : bad == "\r" ? "a carriage return" : "a NUL byte"
         throw section.error(node, "the value of \(key) holds \(what), which an env file cannot carry"

@@ -44,23 +44,32 @@ extension String {
     }
 }
 
-/// Shell-style globs: `*` any run, `?` one character.
+/// Shell-style globs (`--hosts`, and ssh's `Host` patterns): `*` any run, `?` one character (one Unicode scalar).
+/// Linear in practice and O(pattern × text) at worst: on a mismatch only the last `*` seen takes one more
+/// character (an earlier star never needs to, since the last one can absorb whatever it would have), so nothing
+/// backtracks exponentially.
 enum Glob {
     static func matches(_ pattern: String, _ text: String) -> Bool {
-        let p = Array(pattern), t = Array(text)
-        var pi = 0, ti = 0, star = -1, mark = 0
+        matches(Array(pattern.unicodeScalars), Array(text.unicodeScalars))
+    }
+
+    /// Over Unicode scalars (as ssh reads its patterns; host names are ASCII), not generic: a test build does not
+    /// specialise, and the 1,000-star worst case must stay cheap there too.
+    static func matches(_ p: [Unicode.Scalar], _ t: [Unicode.Scalar]) -> Bool {
+        let star: Unicode.Scalar = "*", any: Unicode.Scalar = "?"
+        var pi = 0, ti = 0, lastStar = -1, mark = 0
         while ti < t.count {
-            if pi < p.count, p[pi] == "?" || p[pi] == t[ti] {
+            if pi < p.count, p[pi] == star {
+                lastStar = pi; mark = ti; pi += 1
+            } else if pi < p.count, p[pi] == any || p[pi] == t[ti] {
                 pi += 1; ti += 1
-            } else if pi < p.count, p[pi] == "*" {
-                star = pi; mark = ti; pi += 1
-            } else if star >= 0 {
-                pi = star + 1; mark += 1; ti = mark
+            } else if lastStar >= 0 {
+                pi = lastStar + 1; mark += 1; ti = mark
             } else {
                 return false
             }
         }
-        while pi < p.count, p[pi] == "*" { pi += 1 }
+        while pi < p.count, p[pi] == star { pi += 1 }
         return pi == p.count
     }
 }

@@ -73,6 +73,7 @@ struct InventoryParser {
             inventory.playbooks = localPath(try top.scalarText(node, "playbooks", expected: "a folder of host scripts, relative to this file"))
         }
         if let processes = try ProcessesParser.parse(top, hosts: hosts, container: inventory.container.options) {
+            try ProcessesParser.refuseWebKeys(top, processes)
             inventory.processes = processes
             inventory.processesDeclared = true
         } else {

@@ -115,8 +115,9 @@ enum ProcessesParser {
             if role == .web, let first = result.first(where: \.isWeb) {
                 throw p.error(p.value("role") ?? section.keyNode(name), "'processes.\(name)' is a second web process ('\(first.name)' is one); an app has at most one, make this one 'role: worker'")
             }
-            if role == .web, p.value("check") != nil {
-                throw p.error(p.keyNode("check"), "'processes.\(name).check' is for workers; the web process is checked by 'health:' (through nginx)")
+            if role == .web, let key = p.keyNode("check") {
+                throw p.error(key, "'processes.\(name).check' is for workers, and '\(name)' is the web process, which fleet checks through nginx: "
+                    + "'health:' (each new container before the switch) and 'verify:' (the endpoints after each batch); write the check there")
             }
             var options = try ContainerOptionsParser.parse(try p.section("options", allowed: ContainerOptionsParser.keys), base: container)
             options.stopTimeoutSeconds = try p.wholeSeconds("stop_timeout", default: options.stopTimeoutSeconds, minimum: 0, maximum: 3600)
@@ -130,6 +131,18 @@ enum ProcessesParser {
             result.append(process)
         }
         return result
+    }
+
+    /// What only the web process uses, refused when written for an app whose processes are all workers (it would
+    /// be read and never used).
+    static func refuseWebKeys(_ top: YAMLSection, _ processes: [AppProcess]) throws {
+        guard !processes.contains(where: \.isWeb) else { return }
+        let container = try top.section("container", allowed: [])
+        let written = ["health", "verify", "drain"].compactMap { key in top.keyNode(key).map { (key, $0) } }
+            + ["ports", "port_env"].compactMap { key in container?.keyNode(key).map { ("container.\(key)", $0) } }
+        guard let (key, node) = written.min(by: { ($0.1.mark?.line ?? 0) < ($1.1.mark?.line ?? 0) }) else { return }
+        throw top.error(node, "'\(key)' applies to the web process, and this app has no web process (no 'processes.web', no 'role: web'); "
+            + "remove it: a worker is checked by its 'processes.<name>.check'")
     }
 
     /// An argv: a list of strings, or one string split like a shell (never run through one).

@@ -69,30 +69,10 @@ extension SSHConfig {
     }
 }
 
-/// ssh's host patterns: `*` any run of characters, `?` exactly one; everything else literal.
+/// ssh's host patterns: `*` any run of characters, `?` exactly one; everything else literal. Matched by `Glob`
+/// (no recursion: a `Host *a*a*a…*b` line once took minutes, each star retrying every split of the name).
 enum SSHPattern {
     static func matches(_ text: String, _ pattern: String) -> Bool {
-        matches(Array(text.unicodeScalars)[...], Array(pattern.unicodeScalars)[...])
-    }
-
-    private static func matches(_ s: ArraySlice<Unicode.Scalar>, _ p: ArraySlice<Unicode.Scalar>) -> Bool {
-        var s = s, p = p
-        while let c = p.first {
-            if c == "*" {
-                p = p.dropFirst()
-                while p.first == "*" { p = p.dropFirst() }
-                if p.isEmpty { return true }
-                var rest = s
-                while true {
-                    if matches(rest, p) { return true }
-                    guard !rest.isEmpty else { return false }
-                    rest = rest.dropFirst()
-                }
-            }
-            guard let t = s.first, c == "?" || c == t else { return false }
-            s = s.dropFirst()
-            p = p.dropFirst()
-        }
-        return s.isEmpty
+        Glob.matches(pattern, text)
     }
 }
