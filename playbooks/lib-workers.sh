@@ -68,7 +68,7 @@ start_worker() {
     --label "fleet.image=$image" --label "fleet.env=$(env_digest "$envfile")" \
     --env-file "$envfile" "${args[@]}" "$image:$version" "${cmd[@]}" 2>&1); then
     res_str container "$name"
-    die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+    die 18 "docker run $name ($image:$version) failed: $(last_lines 3 "$out")"
   fi
 }
 

@@ -24,6 +24,21 @@ log() {
   printf 'fleet %s: %s\n' "$SCRIPT_NAME" "$*" >&2 2>/dev/null || true
 }
 
+# last_lines N TEXT: the last N non-blank lines of a command's output on one line, joined by "; " (for a
+# message: no trailing space, no line breaks).
+last_lines() {
+  local -a lines=() kept=()
+  local i l
+  mapfile -t lines <<<"$2"
+  for ((i = ${#lines[@]} - 1; i >= 0 && ${#kept[@]} < $1; i--)); do
+    l=${lines[i]%$'\r'}
+    [[ -z ${l//[[:space:]]/} ]] || kept=("$l" "${kept[@]}")
+  done
+  ((${#kept[@]})) || return 0
+  printf '%s' "${kept[0]}"
+  ((${#kept[@]} < 2)) || printf '; %s' "${kept[@]:1}"
+}
+
 now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 now_ms() { date +%s%3N; }
 
