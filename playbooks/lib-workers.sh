@@ -77,7 +77,15 @@ worker_check() {
   local name=$1 deadline=$(($2 + WK_SECONDS)) st left status restarts code
   WK_WHY=""
   while :; do
-    st=$(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$name" 2>/dev/null) || st="missing 0 0"
+    if ! st=$(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$name" 2>/dev/null); then
+      # Missing, or docker itself is gone (dockerd died): say which, the cause first.
+      if docker_answers; then
+        WK_WHY="its container is gone (removed while it was being checked)"
+      else
+        WK_WHY="dockerd is not answering (docker version failed within 10s), so $name cannot be checked: start dockerd again (systemctl start docker; see journalctl -u docker), then deploy again"
+      fi
+      return 1
+    fi
     read -r status restarts code <<<"$st"
     if [[ $status != running || $restarts != 0 ]]; then
       WK_WHY="it is $status after $restarts restart(s), last exit code $code"

@@ -27,6 +27,14 @@ import Testing
         return runShell("bash '\(dir)/t.sh' 2>&1").output
     }
 
+    /// A worker whose container cannot be read because dockerd is gone: the cause, not "missing after 0
+    /// restart(s)".
+    @Test func aWorkerCheckSaysDockerdIsNotAnswering() throws {
+        let out = try Self.run("WK_CHECK=running_for WK_SECONDS=3\nworker_check demo-job-b \"$SECONDS\" || echo \"why: $WK_WHY\"")
+        #expect(out.contains("why: dockerd is not answering"), "\(out)")
+        #expect(out.contains("start dockerd again") && !out.contains("restart(s)"), "\(out)")
+    }
+
     /// A failed pull's message: docker's last lines, then what to check, with no "timeout- check".
     @Test func aFailedPullReadsAsOneSentence() throws {
         let out = try Self.run("pull_image registry.invalid/demo:v1")
