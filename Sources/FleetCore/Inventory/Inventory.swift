@@ -42,6 +42,9 @@ public struct Inventory: Sendable, Equatable {
     public var unsetSecrets: [String] = []
     /// `playbooks:`, absolute: a folder of customised host scripts to install instead of fleet's own.
     public var playbooks: String? = nil
+    /// What the inventory accepts but the user should know (an env file line that looks like shell substitution),
+    /// shown by the plan and by deploy; never a value.
+    public var warnings: [String] = []
 }
 
 public struct SSHSettings: Sendable, Equatable {
