@@ -104,9 +104,9 @@ public enum PlanBuilder {
             } : nil, processes: processSummaries(inv), warnings: warnings(input))
     }
 
-    /// The env file's warnings (deploy only: a rollback uploads no env file).
+    /// The env file's warnings (deploy only: a rollback uploads no env file) and the selected hosts' identity files'.
     static func warnings(_ input: PlanInput) -> [String]? {
-        let all = input.command == .deploy ? input.inventory.warnings : []
+        let all = (input.command == .deploy ? input.inventory.warnings : []) + input.inventory.identityWarnings(hosts: input.hosts)
         return all.isEmpty ? nil : all
     }
 
