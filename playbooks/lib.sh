@@ -27,16 +27,16 @@ log() {
 # last_lines N TEXT: the last N non-blank lines of a command's output on one line, joined by "; " (for a
 # message: no trailing space, no line breaks).
 last_lines() {
-  local -a lines=() kept=()
+  local -a ll_all=() ll_keep=()
   local i l
-  mapfile -t lines <<<"$2"
-  for ((i = ${#lines[@]} - 1; i >= 0 && ${#kept[@]} < $1; i--)); do
-    l=${lines[i]%$'\r'}
-    [[ -z ${l//[[:space:]]/} ]] || kept=("$l" "${kept[@]}")
+  mapfile -t ll_all <<<"$2"
+  for ((i = ${#ll_all[@]} - 1; i >= 0 && ${#ll_keep[@]} < $1; i--)); do
+    l=${ll_all[i]%$'\r'}
+    [[ -z ${l//[[:space:]]/} ]] || ll_keep=("$l" "${ll_keep[@]}")
   done
-  ((${#kept[@]})) || return 0
-  printf '%s' "${kept[0]}"
-  ((${#kept[@]} < 2)) || printf '; %s' "${kept[@]:1}"
+  ((${#ll_keep[@]})) || return 0
+  printf '%s' "${ll_keep[0]}"
+  ((${#ll_keep[@]} < 2)) || printf '; %s' "${ll_keep[@]:1}"
 }
 
 now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
