@@ -57,7 +57,7 @@ start_container() {
     "$image:$version" "${cmd[@]}" 2>&1); then
     remove_container "$name"
     res_str container "$name"
-    die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+    die 18 "docker run $name ($image:$version) failed: $(last_lines 3 "$out")"
   fi
 }
 

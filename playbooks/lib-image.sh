@@ -31,7 +31,7 @@ pull_image() { # pull_image REF (exit 10 on failure)
   log "pulling $1"
   if ! out=$(registry_docker pull -q "$1" 2>&1); then
     res_str image "$1"
-    die 10 "docker pull $1 failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')- check the registry address, the tag and the host's registry login"
+    die 10 "docker pull $1 failed: $(last_lines 3 "$out"); check the registry address, the tag and the host's registry login"
   fi
 }
 

@@ -85,12 +85,12 @@ switch_upstream_try() {
     SWITCH_PENDING=0 SWITCH_CODE=12
     put_upstream < <(printf '%s\n' "$old") || log "warning: the old upstream file could not be restored: $WRITE_ERR"
     res_str nginx "$NGINX_OUT"
-    SWITCH_ERR="nginx -t failed with the new upstream (old file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
+    SWITCH_ERR="nginx -t failed with the new upstream (old file restored): $(last_lines 2 "$NGINX_OUT")"
     return 1
   fi
   if ! nginx_run -s reload; then
     SWITCH_PENDING=0 SWITCH_CODE=13
-    SWITCH_ERR="nginx reload failed (old upstream file restored): $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- check that nginx runs and that '$(nginx_cmdline -s reload)' works"
+    SWITCH_ERR="nginx reload failed (old upstream file restored): $(last_lines 2 "$NGINX_OUT"); check that nginx runs and that '$(nginx_cmdline -s reload)' works"
     put_upstream < <(printf '%s\n' "$old") || log "warning: the old upstream file could not be restored: $WRITE_ERR"
     nginx_run -s reload || true
     return 1

@@ -68,16 +68,26 @@ start_worker() {
     --label "fleet.image=$image" --label "fleet.env=$(env_digest "$envfile")" \
     --env-file "$envfile" "${args[@]}" "$image:$version" "${cmd[@]}" 2>&1); then
     res_str container "$name"
-    die 18 "docker run $name ($image:$version) failed: $(printf '%s' "$out" | tail -n 3 | tr '\n' ' ')"
+    die 18 "docker run $name ($image:$version) failed: $(last_lines 3 "$out")"
   fi
 }
 
-# worker_check NAME STARTED: the check of the worker whose conf worker_conf read; status 1 with WK_WHY.
+# worker_check NAME STARTED: the check of the worker whose conf worker_conf read; status 1 with WK_WHY (and
+# WK_DOCKERD=0 when dockerd does not answer).
 worker_check() {
   local name=$1 deadline=$(($2 + WK_SECONDS)) st left status restarts code
-  WK_WHY=""
+  WK_WHY="" WK_DOCKERD=1
   while :; do
-    st=$(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$name" 2>/dev/null) || st="missing 0 0"
+    if ! st=$(docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.ExitCode}}' "$name" 2>/dev/null); then
+      # Missing, or docker itself is gone (dockerd died): say which, the cause first.
+      if docker_answers; then
+        WK_WHY="its container is gone (removed while it was being checked)"
+      else
+        WK_DOCKERD=0
+        WK_WHY="dockerd is not answering (docker version failed within 10s), so $name cannot be checked: start dockerd again (systemctl start docker; see journalctl -u docker), then deploy again"
+      fi
+      return 1
+    fi
     read -r status restarts code <<<"$st"
     if [[ $status != running || $restarts != 0 ]]; then
       WK_WHY="it is $status after $restarts restart(s), last exit code $code"
@@ -101,7 +111,7 @@ worker_check() {
 # workers_start VERSION IMAGE ENVFILE: start the new container of every worker not on VERSION yet, then check
 # them all; the old ones are untouched. A failed check: every new one is removed (on_cleanup), exit 23.
 workers_start() {
-  local version=$1 image=$2 envfile=$3 p cur name i logs l
+  local version=$1 image=$2 envfile=$3 p cur name i logs l removed
   local -a started=()
   worker_list
   WORKERS_NEW=() WORKERS_OLD=() WORKERS_COMMITTED=0
@@ -126,7 +136,9 @@ workers_start() {
       while IFS= read -r l; do log "  | $l"; done <<<"$logs"
       res_str process "$p"
       res_str logs "$logs"
-      die 23 "worker $p: $name ($image:$version) failed its check ($WK_CHECK ${WK_SECONDS}s): $WK_WHY; the new worker containers were removed and every process of this host stays on its previous release"
+      removed="the new worker containers were removed"
+      ((WK_DOCKERD)) || removed="the new worker containers (${WORKERS_NEW[*]#* }) could not be removed while docker does not answer: once dockerd is back, deploy again (it replaces them) or docker rm -f them,"
+      die 23 "worker $p: $name ($image:$version) failed its check ($WK_CHECK ${WK_SECONDS}s): $WK_WHY; $removed and every process of this host stays on its previous release"
     fi
     log "worker $name passed its check"
   done

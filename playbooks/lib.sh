@@ -24,6 +24,21 @@ log() {
   printf 'fleet %s: %s\n' "$SCRIPT_NAME" "$*" >&2 2>/dev/null || true
 }
 
+# last_lines N TEXT: the last N non-blank lines of a command's output on one line, joined by "; " (for a
+# message: no trailing space, no line breaks).
+last_lines() {
+  local -a ll_all=() ll_keep=()
+  local i l
+  mapfile -t ll_all <<<"$2"
+  for ((i = ${#ll_all[@]} - 1; i >= 0 && ${#ll_keep[@]} < $1; i--)); do
+    l=${ll_all[i]%$'\r'}
+    [[ -z ${l//[[:space:]]/} ]] || ll_keep=("$l" "${ll_keep[@]}")
+  done
+  ((${#ll_keep[@]})) || return 0
+  printf '%s' "${ll_keep[0]}"
+  ((${#ll_keep[@]} < 2)) || printf '; %s' "${ll_keep[@]:1}"
+}
+
 now_iso() { date -u +%Y-%m-%dT%H:%M:%SZ; }
 now_ms() { date +%s%3N; }
 

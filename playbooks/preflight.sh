@@ -64,7 +64,7 @@ elif ! nginx_run -t; then
   if ((EUID != 0)) && [[ $NGINX_OUT == *"sudo"* ]]; then
     miss "user $ME may not run '$(nginx_cmdline -t)' through sudo -n: add to /etc/sudoers.d/fleet-$CFG_APP: '$ME ALL=(root) NOPASSWD: $(nginx_cmdline -t), $(nginx_cmdline -s reload)'"
   else
-    miss "nginx -t fails now, before any change: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')- fix the nginx configuration first"
+    miss "nginx -t fails now, before any change: $(last_lines 2 "$NGINX_OUT"); fix the nginx configuration first"
   fi
 fi
 # nginx -t passes when nginx is not running: it must also answer where fleet checks health through it.

@@ -113,12 +113,12 @@ if [[ -z $CFG_NGINX_CONF ]] && ! grep -rqsF -- "$proxy" /etc/nginx/; then
 fi
 
 # 7. Check that nginx loads the upstream file, then reload (or start) nginx.
-nginx_run -t || die 16 "nginx -t fails: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
+nginx_run -t || die 16 "nginx -t fails: $(last_lines 2 "$NGINX_OUT")"
 if nginx_run -T && [[ $NGINX_OUT != *"# configuration file $CFG_UPSTREAM_FILE:"* ]]; then
   die 16 "nginx does not include $CFG_UPSTREAM_FILE: add 'include $CFG_UPSTREAM_FILE;' to the http block of ${CFG_NGINX_CONF:-/etc/nginx/nginx.conf}"
 fi
 if ! nginx_run -s reload; then
-  (umask 022; nginx_run) || die 16 "nginx does not run and does not start: $(printf '%s' "$NGINX_OUT" | tail -n 2 | tr '\n' ' ')"
+  (umask 022; nginx_run) || die 16 "nginx does not run and does not start: $(last_lines 2 "$NGINX_OUT")"
   changed "started nginx"
 fi
 out=""

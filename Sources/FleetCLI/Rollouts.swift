@@ -72,6 +72,7 @@ enum Rollouts {
                               notifier: Webhooks(inventory), metrics: Pushgateway(url: options.pushgateway ?? inventory.metrics.pushgateway),
                               onEvent: onEvent)
         view?.start()
+        for warning in plan.warnings ?? [] { onEvent(.warning(warning)) }
         let report = await rollout.run()
         view?.finish()
         if json {

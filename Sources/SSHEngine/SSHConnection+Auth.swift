@@ -93,22 +93,44 @@ extension SSHConnection {
     }
 }
 
-/// Tells an RSA key from the others without parsing more than needed.
-enum PrivateKeyInspector {
+/// Tells an RSA key from the others without parsing more than needed (never more than the key type: no key
+/// material is read out).
+public enum PrivateKeyInspector {
     static func isRSA(path: String) -> Bool {
-        if let pub = try? String(contentsOfFile: path + ".pub", encoding: .utf8) {
-            return pub.hasPrefix("ssh-rsa ")
+        let pub = try? String(contentsOfFile: path + ".pub", encoding: .utf8)
+        guard pub != nil || FileManager.default.fileExists(atPath: path) else { return false }
+        let text = pub == nil ? try? String(contentsOfFile: path, encoding: .utf8) : nil
+        return keyType(privateKey: text ?? "", publicKey: pub) == "ssh-rsa"
+    }
+
+    /// The key type (`ssh-rsa`, `ssh-ed25519`, `ecdsa-sha2-nistp256`...) of a key: the first word of its public key
+    /// line when given, else the private key's header (PEM `BEGIN RSA PRIVATE KEY`; OpenSSH's format names it in
+    /// its first public key blob). nil when neither tells (PKCS#8, not a key). Linear in the text's length.
+    public static func keyType(privateKey text: String, publicKey: String?) -> String? {
+        if let publicKey {
+            let word = publicKey.prefix { $0 != " " && $0 != "\t" && $0 != "\n" }
+            return isTypeName(word) ? String(word) : nil
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return false }
-        if text.contains("BEGIN RSA PRIVATE KEY") { return true }
-        guard text.contains("BEGIN OPENSSH PRIVATE KEY") else { return false }
-        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
-        guard let data = Data(base64Encoded: body) else { return false }
+        if text.contains("-----BEGIN RSA PRIVATE KEY-----") { return "ssh-rsa" }
+        if text.contains("-----BEGIN DSA PRIVATE KEY-----") { return "ssh-dss" }
+        if text.contains("-----BEGIN EC PRIVATE KEY-----") { return "ecdsa" }
+        guard text.contains("-----BEGIN OPENSSH PRIVATE KEY-----") else { return nil }
+        let body = text.split(separator: "\n").filter { !$0.hasPrefix("-----") }
+            .map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.joined()
+        guard let data = Data(base64Encoded: body) else { return nil }
         // openssh-key-v1\0, cipher, kdf, kdf options, key count, then the first public key blob.
         var reader = BlobReader(bytes: Array(data))
-        guard reader.skip(15), reader.string() != nil, reader.string() != nil, reader.string() != nil,
-              reader.uint32() != nil, let publicKey = reader.string() else { return false }
-        return blobType(publicKey) == "ssh-rsa"
+        guard Array(data.prefix(15)) == Array("openssh-key-v1\0".utf8), reader.skip(15), reader.string() != nil,
+              reader.string() != nil, reader.string() != nil, reader.uint32() != nil, let publicKey = reader.string(),
+              let type = blobType(publicKey), isTypeName(Substring(type)) else { return nil }
+        return type
+    }
+
+    /// A key type's name as OpenSSH writes it: short, lower-case letters, digits, `-`, `.` and `@`.
+    static func isTypeName(_ word: Substring) -> Bool {
+        (1...64).contains(word.count) && word.unicodeScalars.allSatisfy {
+            ($0 >= "a" && $0 <= "z") || ($0 >= "0" && $0 <= "9") || $0 == "-" || $0 == "." || $0 == "@"
+        }
     }
 
     /// The key type named at the start of a public key blob.

@@ -186,6 +186,8 @@ extension DeployE2ETests {
         let status = Captured()
         #expect(try await Status.parse(["--inventory", inventory]).run(context: E2E.context(status)) == 0, "\(status.out)\(status.err)")
         #expect(status.out.contains("web4 job") && status.out.contains("ok (running)"), "\(status.out)")
+        // No web process: no slot, no nginx health (not "blue" and "ok").
+        #expect(status.out.split(separator: "\n").contains { $0.hasPrefix("web3 ") && $0.contains(" -  ") && $0.contains("workers only") }, "\(status.out)")
         let logs = Captured()
         #expect(try await Logs.parse(["--inventory", inventory, "--lines", "3"]).run(context: E2E.context(logs)) == 0, "\(logs.err)")
         #expect(logs.out.contains("web3 job | job "), "\(logs.out)")

@@ -28,4 +28,30 @@ import Testing
         #expect(status.healthy && status.inconsistency == nil)
         #expect(HostRecords.toRetry([status], version: "v1").isEmpty)
     }
+
+    /// A host that runs only workers (it ran the web process before: its records still name a slot, and nginx may
+    /// still answer): no slot, no nginx health, "workers only", in the table and in `--json`.
+    static let workersOnlyLine = """
+    {"script":"status","current":{"version":"v2","image":"r/demo"},"previous":{"version":"v1"},"slot":"blue",\
+    "health":"healthy","upstream":{"slot":"blue"},"nginx":{"status":200},"consistent":true,"inconsistency":null,\
+    "web_process":"","workers":[{"process":"job","container":"demo-job-b","state":"running","version":"v2"}]}
+    """
+
+    @Test func aWorkersOnlyHostHasNoSlotAndNoNginxHealth() throws {
+        let json = try #require(JSONValue.resultLine(in: Self.workersOnlyLine))
+        let status = HostStatus(host: "web3", json: json, expectedStatus: 200, now: Date())
+        #expect(status.healthy && status.slot == nil && status.nginxStatus == nil && status.container == nil)
+        let table = HostStatus.table([status], now: Date())
+        let row = try #require(table.split(separator: "\n").first { $0.hasPrefix("web3 ") }).split(separator: " ")
+        #expect(Array(row.prefix(6)) == ["web3", "v2", "v1", "-", "workers", "only"], "\(table)")
+        #expect(table.contains("web3 job") && table.contains("ok (running)"), "\(table)")
+        let line = jsonLine(status)
+        #expect(line.contains("\"health\":\"workers only\"") && !line.contains("\"slot\"") && !line.contains("nginx_status"), "\(line)")
+        // Its worker not running: failing, still without a slot.
+        let down = try #require(JSONValue.resultLine(in: Self.workersOnlyLine.replacingOccurrences(of: "\"running\"", with: "\"exited\"")))
+        let failing = HostStatus(host: "web3", json: down, expectedStatus: 200, now: Date())
+        let failingTable = HostStatus.table([failing], now: Date())
+        let failingRow = try #require(failingTable.split(separator: "\n").first { $0.hasPrefix("web3 ") }).split(separator: " ")
+        #expect(!failing.healthy && Array(failingRow.prefix(6)) == ["web3", "v2", "v1", "-", "FAILING", "(workers)"], "\(failingTable)")
+    }
 }

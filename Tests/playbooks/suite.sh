@@ -23,6 +23,8 @@ t_preflight() {
   check "preflight --pull passes" eq "$RC/$(jget .ok)/$(jget .pulled)" 0/true/true
   run_script preflight-missing preflight.sh --version v404 --pull
   check "preflight --pull of a missing tag exits 10" eq "$RC" 10
+  check "its error quotes docker's last line, then '; check the registry address' (no 'timeout- check')" \
+    eq "$(jget .error | grep -c '^docker pull .* failed: .*[^ ]; check the registry address')/$(jget .error | grep -c -- '- check')" 1/0
 }
 
 t_first_deploy() {

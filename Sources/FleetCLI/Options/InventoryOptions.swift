@@ -115,8 +115,16 @@ struct ProcessChoice {
         let process = self.process
         hosts = selected.filter { process.runs(on: $0) }
         guard !hosts.isEmpty else {
-            throw InputError("--process", "process '\(process.name)' runs on none of the selected hosts (\(process.hosts.description))")
+            let runs = inventory.hosts.filter { process.runs(on: $0) }.map(\.name)
+            let whereItRuns = runs.isEmpty ? "no host of \(inventory.file)" : Self.names(runs)
+            throw InputError("--process", "process '\(process.name)' runs on none of the selected hosts (\(Self.names(selected.map(\.name)))); "
+                + "it runs on \(whereItRuns) (hosts: \(process.hosts.description))")
         }
         scriptArgs = inventory.processesDeclared ? ["--process", process.name] : []
+    }
+
+    /// Host names for a message: the first 10, then how many more.
+    static func names(_ list: [String]) -> String {
+        list.count <= 10 ? list.joined(separator: ", ") : list.prefix(10).joined(separator: ", ") + " and \(list.count - 10) more"
     }
 }

@@ -42,6 +42,12 @@ public struct Inventory: Sendable, Equatable {
     public var unsetSecrets: [String] = []
     /// `playbooks:`, absolute: a folder of customised host scripts to install instead of fleet's own.
     public var playbooks: String? = nil
+    /// What the inventory accepts but the user should know (an env file line that looks like shell substitution),
+    /// shown by the plan and by deploy; never a value.
+    public var warnings: [String] = []
+    /// The key type of each identity file the hosts use (`ssh-rsa`, `ssh-ed25519`...), read from the file (or the
+    /// `.pub` beside it) when the inventory is loaded; a file that could not be read or recognised is left out.
+    public var identityKeyTypes: [String: String] = [:]
 }
 
 public struct SSHSettings: Sendable, Equatable {

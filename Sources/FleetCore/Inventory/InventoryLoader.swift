@@ -81,15 +81,17 @@ public enum InventoryLoader {
             "several environments (\(environments.joined(separator: ", "))); choose one with --env NAME or FLEET_ENV=NAME")
     }
 
-    /// Reads the YAML file and its env file, and validates everything.
+    /// Reads the YAML file and its env file, and validates everything; then the identity files' key types.
     public static func load(path: String, context: LoaderContext = .current()) throws -> Inventory {
         let path = absolute(path, base: FileManager.default.currentDirectoryPath)
         guard let text = try LocalFile.readText(path, what: "inventory", maxBytes: LocalFile.maxInventoryBytes) else {
             throw InventoryError(file: path, message: "inventory file not found; check --env/--inventory (or FLEET_ENV)")
         }
-        return try parse(yaml: text, path: path, context: context) { envFile in
+        var inventory = try parse(yaml: text, path: path, context: context) { envFile in
             try LocalFile.readText(envFile, what: "env file", maxBytes: LocalFile.maxEnvFileBytes)
         }
+        inventory.identityKeyTypes = Inventory.readIdentityKeyTypes(inventory.hosts)
+        return inventory
     }
 
     /// Validates inventory text. `path` names the file in errors and anchors relative paths;

@@ -52,9 +52,10 @@ struct InventoryParser {
             throw top.error(nginxSection?.value("url"), "'nginx.url' must be http(s)://HOST[:PORT] without a path, like http://127.0.0.1:80")
         }
         var unset: [String] = []
+        let envFile = try parseEnvFile(top)
         var inventory = Inventory(
             file: file, environment: Self.environmentName(file), app: app, image: image,
-            envFile: try EnvSettingsParser.parse(top, envFile: try parseEnvFile(top), variables: context.variables,
+            envFile: try EnvSettingsParser.parse(top, envFile: envFile, variables: context.variables,
                                                  require: context.requireSecrets, unset: &unset), ssh: ssh, hosts: hosts, rollout: rollout, health: health,
             paths: paths, nginx: nginx, container: try parseContainer(top),
             drainSeconds: try top.wholeSeconds("drain", default: 2, minimum: 0, maximum: 3600),
@@ -62,6 +63,7 @@ struct InventoryParser {
             hooks: try HooksParser.parse(top),
             metrics: try parseMetrics(top), notify: try parseNotify(top), imageChecks: try parseImageChecks(top))
         inventory.verify = try VerifyParser.parse(top, health: health)
+        inventory.warnings = envFile.map { EnvFileParser.substitutionWarnings(in: $0.contents.reveal(), file: $0.path) } ?? []
         if let sshConfig {
             inventory.sshConfig = SSHConfigSummary(file: sshConfig.file, found: sshConfig.context != nil,
                                                    ignored: sshConfig.context?.ignored ?? [])

@@ -25,7 +25,7 @@ extension Inventory {
     /// The local files the sessions read, checked before any host is contacted: `ssh.*`'s (see
     /// `SSHSettings.checkLocalFiles`), and those `ssh.config` names in a host's connection. An `IdentityFile` from
     /// the config may be missing (as for ssh, it is then skipped and named if authentication fails); one that
-    /// exists must be a regular file.
+    /// exists must be a regular file. A host with nothing but RSA keys is refused (see `checkIdentityKeys`).
     public func checkLocalFiles() throws {
         try ssh.checkLocalFiles()
         var checked: Set<String> = []
@@ -39,5 +39,6 @@ extension Inventory {
                                     maxBytes: LocalFile.maxKnownHostsBytes)
             }
         }
+        try checkIdentityKeys()
     }
 }

@@ -42,6 +42,9 @@ public struct Plan: Sendable, Equatable, Codable {
     public var registry: RegistrySummary? = nil
     /// `processes:` as the inventory declares them (nil: one web process on every host).
     public var processes: [ProcessSummary]? = nil
+    /// What the run will do that the user may not expect (an env file line fleet does not substitute, an RSA
+    /// identity file); shown by the plan and by deploy, never a value (nil: none).
+    public var warnings: [String]? = nil
 }
 
 /// The registry login as shown: server, username and the variables read, never the password.

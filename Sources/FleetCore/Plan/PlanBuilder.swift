@@ -101,7 +101,13 @@ public enum PlanBuilder {
             hostTime: targets.isEmpty ? nil : StepFactory.hostTime(inv, targets), sshConfig: inv.sshConfig,
             registry: input.command == .deploy ? inv.registry.map {
                 RegistrySummary(server: $0.server, username: $0.username, usernameEnv: $0.usernameEnv, passwordEnv: $0.passwordEnv)
-            } : nil, processes: processSummaries(inv))
+            } : nil, processes: processSummaries(inv), warnings: warnings(input))
+    }
+
+    /// The env file's warnings (deploy only: a rollback uploads no env file) and the selected hosts' identity files'.
+    static func warnings(_ input: PlanInput) -> [String]? {
+        let all = (input.command == .deploy ? input.inventory.warnings : []) + input.inventory.identityWarnings(hosts: input.hosts)
+        return all.isEmpty ? nil : all
     }
 
     /// Arguments that go on command lines: refused when unsafe, even though they are quoted.

@@ -91,6 +91,7 @@ public enum PlanRenderer {
             rows.append(("on failure", halt))
         }
         if let config = plan.sshConfig { rows.append(("ssh config", sshConfig(config))) }
+        for warning in plan.warnings ?? [] { rows.append(("warning", warning)) }
         for (k, v) in rows { out.line("  \(k.padded(11)) \(v)") }
     }
 

@@ -24,12 +24,23 @@ public struct WorkerStatus: Sendable, Codable, Equatable {
 }
 
 extension HostStatus {
+    /// The HEALTH of a host that runs no web process (its `health` in `--json`).
+    public static let workersOnly = "workers only"
+
     /// The workers and the web process from `status.sh`'s JSON (hosts whose inventory has `processes:`): a host
     /// without the web process is judged by its workers, a host with both by both.
     mutating func readProcesses(_ json: JSONValue) {
         guard let list = json["workers"], case .array(let items) = list else { return }
         workers = items.compactMap(WorkerStatus.init)
         web = json["web_process"]?.text.flatMap { $0.isEmpty ? nil : $0 }
+        if web == nil {
+            // No web process here: no slot, no live web container, no health through nginx (whatever an earlier
+            // web release left in the host's records).
+            slot = nil
+            container = nil
+            nginxStatus = nil
+            health = Self.workersOnly
+        }
         if web == nil, inconsistency == nil {
             healthy = current != nil
             error = current == nil ? "no release deployed yet: fleet deploy" : nil

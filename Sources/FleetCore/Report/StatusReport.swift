@@ -37,6 +37,9 @@ public struct HostStatus: Sendable, Codable, Equatable {
     /// With `processes:`: this host's workers (nil without), and its web process (nil: none on this host).
     public var workers: [WorkerStatus]?
     public var web: String?
+    /// "workers only" on a host that runs no web process (it has no slot and no health through nginx; `healthy`
+    /// is then its workers'); nil on a host with the web process.
+    public var health: String?
 
     public init(host: String, error: String, unreachable: Bool) {
         self.host = host
@@ -128,7 +131,8 @@ extension HostStatus {
             return [s.host, "-", "-", "-", s.unreachable ? "UNREACHABLE" : "NO ANSWER", "-", "-", StatusFormat.oneLine(s.error ?? "")]
         }
         let health = s.inconsistency != nil ? "DISAGREES (nginx vs current)"
-            : s.healthy ? "ok" : s.workers != nil && s.web == nil ? "FAILING (workers)" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
+            : s.health == workersOnly ? (s.healthy ? workersOnly : "FAILING (workers)")
+            : s.healthy ? "ok" : "FAILING (nginx \(s.nginxStatus.map(String.init) ?? "-"), container \(s.container ?? "-"))"
         var lock = s.lock.map { "held by " + $0.summary } ?? "-"
         if let running = s.running { lock += "; running: " + running.summary }
         var last = s.deployedAt ?? "-"
