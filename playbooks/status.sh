@@ -2,13 +2,16 @@
 # fleet status: one JSON line with the app, current and previous release, slot, container health,
 # the nginx upstream target, the lock holders, the last deploy and the fleet version of the installed
 # scripts (FLEET_VERSION of ROOT_DIR/fleet.conf, not of the copy this runs from); with `processes:`, the web
-# process's name and a line per worker (its current container, state and version). Changes nothing.
+# process's name and a line per worker (its current container, state and version); every container of the app
+# (app_containers), and the names of the running ones this host should not run (unexpected). Changes nothing.
 # usage: status.sh --config FILE
 set -euo pipefail
 SCRIPT_NAME=status
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 # shellcheck source=lib.sh
 . "$HERE/lib.sh"
+# shellcheck source=lib-status.sh
+. "$HERE/lib-status.sh"
 install_traps
 
 CONFIG=""
@@ -63,6 +66,10 @@ elif [[ -n $sver ]]; then
   why="nginx points at $sslot ($sver), but no current release is recorded"
 fi
 res_str serving_slot "$sslot"
+# Every container of the app, each marked expected or not (app_containers, unexpected: lib-status.sh).
+app_containers_json "$sslot"
+res_raw app_containers "$APP_CONTAINERS"
+res_raw unexpected "$UNEXPECTED"
 res_str serving_version "$sver"
 if [[ -z $why ]]; then
   res_raw consistent true
