@@ -50,6 +50,35 @@ struct StatusCommandTests {
         }
     }
 
+    /// A container with the app's labels that fleet did not start (another version, on the idle slot): `fleet status`
+    /// lists it as UNEXPECTED with why, says how to remove it, and exits 1; once it is gone, 0.
+    @Test func anUnexpectedContainerFailsStatus() async throws {
+        let lab = try LabApp(app: "i21d-odd", hosts: [("web1", "10.77.0.11")], nginxPort: 18291, ports: (19291, 19292))
+        try await lab.use {
+            let out = try await lab.deploy("v1", on: "web1")
+            try #require(out.succeeded, "deploy v1: \(out.problem)\n\(out.stderr)")
+            let extra = "i21d-odd-extra"
+            try await lab.shell({ _ in "docker run -d --name \(extra) --network none --label fleet.app=i21d-odd --label fleet.slot=green "
+                + "--label fleet.version=v9 \(lab.image):v1 /bin/worker >/dev/null && echo started" }, on: ["web1"])
+            let table = Captured()
+            let code = try await Status.parse(["--inventory", lab.inventoryPath]).run(context: table.context(environment: LabApp.environment))
+            #expect(code == 1, "\(table.out)\(table.err)")
+            let row = try #require(table.out.split(separator: "\n").first { $0.hasPrefix("web1 \(extra)") }, "\(table.out)")
+            #expect(row.contains("v9") && row.contains("UNEXPECTED (running)") && row.contains("fleet did not start"), "\(row)")
+            #expect(table.err.contains("web1: UNEXPECTED CONTAINER: \(extra)") && table.err.contains("`docker rm -f \(extra)`"), "\(table.err)")
+            let json = Captured()
+            #expect(try await Status.parse(["--inventory", lab.inventoryPath, "--json"]).run(context: json.context(environment: LabApp.environment)) == 1)
+            let web1 = try #require(byHost(json.out)["web1"])
+            let odd = try #require((web1["unexpected"] as? [[String: Any]])?.first)
+            #expect(odd["name"] as? String == extra && (odd["why"] as? String)?.contains("fleet did not start") == true, "\(odd)")
+            #expect((web1["app_containers"] as? [[String: Any]])?.count == 2, "\(json.out)")
+            try await lab.shell({ _ in "docker rm -f \(extra) >/dev/null" }, on: ["web1"])
+            let after = Captured()
+            #expect(try await Status.parse(["--inventory", lab.inventoryPath]).run(context: after.context(environment: LabApp.environment)) == 0,
+                    "\(after.out)\(after.err)")
+        }
+    }
+
     /// An unreachable host is shown as such, with its error; the others are still read.
     @Test func unreachableHostShownWithItsError() async throws {
         let lab = try LabApp(app: "cmds-status2", hosts: [("web1", "10.77.0.11")], nginxPort: 18184, ports: (19187, 19188))

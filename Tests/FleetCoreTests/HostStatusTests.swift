@@ -54,4 +54,39 @@ import Testing
         let failingRow = try #require(failingTable.split(separator: "\n").first { $0.hasPrefix("web3 ") }).split(separator: " ")
         #expect(!failing.healthy && Array(failingRow.prefix(6)) == ["web3", "v2", "v1", "-", "FAILING", "(workers)"], "\(failingTable)")
     }
+
+    /// Every container of the app (`app_containers`): the unexpected ones are rows of the table, in `--json` with
+    /// why, make `fleet status` exit 1 and say what to do; not while a host script runs there.
+    static let unexpectedLine = """
+    {"script":"status","current":{"version":"v1"},"slot":"blue","nginx":{"status":200},"consistent":true,\
+    "app_containers":[{"name":"demo-blue","kind":"web","process":"web","version":"v1","slot":"blue","state":"running",\
+    "why":"","expected":true},{"name":"demo-job-b","kind":"worker","process":"job","version":"v2","slot":"",\
+    "state":"running","why":"a second container of worker job (v2): the records name demo-job-a","expected":false}],\
+    "unexpected":["demo-job-b"]}
+    """
+
+    @Test func anUnexpectedContainerIsShownWithWhyAndFails() throws {
+        let json = try #require(JSONValue.resultLine(in: Self.unexpectedLine))
+        let status = HostStatus(host: "web1", json: json, expectedStatus: 200, now: Date())
+        #expect(status.healthy && status.unexpectedProblem)
+        #expect(status.appContainers?.map(\.name) == ["demo-blue", "demo-job-b"])
+        #expect(status.unexpected?.map(\.name) == ["demo-job-b"])
+        let table = HostStatus.table([status], now: Date())
+        let row = try #require(table.split(separator: "\n").first { $0.hasPrefix("web1 demo-job-b") }, "\(table)")
+        #expect(row.contains("UNEXPECTED (running)") && row.contains("a second container of worker job (v2)"), "\(row)")
+        #expect(!table.contains("web1 demo-blue"), "\(table)")
+        let line = jsonLine(status)
+        #expect(line.contains("\"unexpected\":[{") && line.contains("\"why\":\"a second container of worker job (v2)"), "\(line)")
+        #expect(HostStatus.summary([status]).contains("1 with unexpected containers"))
+        let next = try #require(status.unexpectedNext)
+        #expect(next.contains("demo-job-b (a second container") && next.contains("`docker rm -f demo-job-b`") && next.contains("fleet deploy"), "\(next)")
+        // While a host script runs (a deploy starts and stops containers under the host lock): shown, not a failure.
+        var busy = status
+        busy.running = LockRecord(JSONValue.resultLine(in: #"{"who":"a@b","pid":7,"command":"deploy","version":"v2","run_id":"r","started_at":"2026-11-29T10:00:00Z"}"#), now: Date())
+        #expect(busy.running != nil && !busy.unexpectedProblem && busy.unexpectedNext == nil)
+        #expect(HostStatus.table([busy], now: Date()).contains("unexpected (running), a host script runs"))
+        // From an earlier fleet's scripts (no app_containers): nothing is unexpected.
+        let old = HostStatus(host: "web1", json: try #require(JSONValue.resultLine(in: Self.line)), expectedStatus: 200, now: Date())
+        #expect(old.appContainers == nil && old.unexpected == nil && !old.unexpectedProblem)
+    }
 }

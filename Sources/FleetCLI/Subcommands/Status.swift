@@ -8,8 +8,10 @@ public struct Status: ContextCommand {
         abstract: "Show every host's release, slot, health, lock and last deploy.",
         discussion: """
             Reads each host in parallel through status.sh (changes nothing but the uploaded scripts). \
-            Exit status: 0 when every host answered and is healthy through nginx, 1 otherwise, \
-            2 for a usage or inventory error.
+            Containers of the app that a host should not run (a second worker generation, a web container on a \
+            host without the web process, a version the records do not name) are listed as UNEXPECTED. \
+            Exit status: 0 when every host answered, is healthy through nginx and runs no unexpected container, \
+            1 otherwise, 2 for a usage or inventory error.
             Example: fleet status --env production --json
             """
     )
@@ -35,7 +37,8 @@ public struct Status: ContextCommand {
             for status in statuses where !status.answered || !status.healthy {
                 context.err("\(status.host): \(status.error ?? "not healthy")\n")
             }
+            for next in statuses.compactMap(\.unexpectedNext) { context.err(next + "\n") }
         }
-        return statuses.allSatisfy { $0.answered && $0.healthy } ? 0 : 1
+        return statuses.allSatisfy { $0.answered && $0.healthy && !$0.unexpectedProblem } ? 0 : 1
     }
 }

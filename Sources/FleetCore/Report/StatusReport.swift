@@ -40,6 +40,10 @@ public struct HostStatus: Sendable, Codable, Equatable {
     /// "workers only" on a host that runs no web process (it has no slot and no health through nginx; `healthy`
     /// is then its workers'); nil on a host with the web process.
     public var health: String?
+    /// Every container of the app on the host (nil from an earlier fleet's scripts, or when docker did not answer),
+    /// and those among them the host should not run (nil: none).
+    public var appContainers: [AppContainer]?
+    public var unexpected: [AppContainer]?
 
     public init(host: String, error: String, unreachable: Bool) {
         self.host = host
@@ -77,6 +81,7 @@ public struct HostStatus: Sendable, Codable, Equatable {
                 + (current == nil ? "; no release deployed yet: fleet deploy" : "; see docs/runbooks/failed-health-check.md")
         }
         readProcesses(json)
+        readContainers(json)
     }
 }
 
@@ -122,7 +127,7 @@ public enum StatusFormat {
 extension HostStatus {
     /// The table for people: one row per host; unreachable hosts show their error.
     public static func table(_ statuses: [HostStatus], now: Date) -> String {
-        let rows = statuses.flatMap { s -> [[String]] in [row(s, now: now)] + s.processRows() }
+        let rows = statuses.flatMap { s -> [[String]] in [row(s, now: now)] + s.processRows() + s.unexpectedRows() }
         return StatusFormat.table(["HOST", "RELEASE", "PREVIOUS", "SLOT", "HEALTH", "LOCK", "FLEET", "LAST DEPLOY"], rows)
     }
 
@@ -149,11 +154,13 @@ extension HostStatus {
         let silent = statuses.filter { !$0.answered && !$0.unreachable }.count
         let failing = statuses.filter { $0.answered && !$0.healthy }.count
         let locked = statuses.filter { $0.lock != nil }.count
+        let odd = statuses.filter(\.unexpectedProblem).count
         let versions = Set(statuses.compactMap(\.current)).sorted()
         var text = "\(statuses.count) hosts: \(statuses.count - unreachable - silent - failing) healthy"
         if failing > 0 { text += ", \(failing) failing health" }
         if unreachable > 0 { text += ", \(unreachable) unreachable" }
         if silent > 0 { text += ", \(silent) without an answer" }
+        if odd > 0 { text += ", \(odd) with unexpected containers" }
         if locked > 0 { text += ", \(locked) locked (see `fleet lock status`)" }
         if !versions.isEmpty { text += "; releases: " + versions.joined(separator: ", ") }
         return text + "\n"
