@@ -33,7 +33,7 @@ REL_DIR=$CFG_STATE_DIR/releases/$VERSION
 if host_is_current "$VERSION" "$CFG_IMAGE" "$ENV_FILE"; then
   log "$VERSION already runs${SERVING:+ on slot $SERVING, healthy,} with the same env: nothing to do"
   rm -f -- "$ENV_FILE"
-  workers_commit "$VERSION" # only stops workers the inventory no longer names on this host
+  processes_settle "$VERSION" # only stops processes the inventory no longer gives this host
   res_str slot "$SERVING"
   res_str previous "$(kv_get "$(state_path previous)" VERSION)"
   res_raw changed false

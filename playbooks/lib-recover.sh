@@ -76,10 +76,11 @@ is_current() {
 # workers_recover (the workers of lib-workers.sh): after a killed run, every worker has one running container:
 # the recorded one, or the one on the release current names (a run killed after recording the release, before
 # its workers were). Any other running one stops (SIGTERM first: a half-started new worker, or an old one not
-# yet stopped).
+# yet stopped); one of a version neither current nor previous names is removed.
 workers_recover() {
-  local ver p rec n
+  local ver prev p rec n st v
   ver=$(kv_get "$(state_path current)" VERSION)
+  prev=$(kv_get "$(state_path previous)" VERSION)
   worker_list
   for p in "${WORKER_NAMES[@]}"; do
     rec=$(worker_current "$p")
@@ -92,10 +93,21 @@ workers_recover() {
       fi
     done
     for n in "$CFG_APP-$p-a" "$CFG_APP-$p-b"; do
-      [[ $n != "$rec" && $(ctr_state "$n") == running ]] || continue
-      worker_conf "$p"
-      log "stopping worker $n, left by an interrupted run (SIGTERM, SIGKILL after ${WK_STOP}s)"
-      docker stop -t "$WK_STOP" "$n" >/dev/null 2>&1 || true
+      [[ $n != "$rec" ]] || continue
+      st=$(ctr_state "$n")
+      [[ $st != missing ]] || continue
+      if [[ $st == running || $st == restarting ]]; then
+        worker_conf "$p"
+        log "stopping worker $n, left by an interrupted run (SIGTERM, SIGKILL after ${WK_STOP}s)"
+        docker stop -t "$WK_STOP" "$n" >/dev/null 2>&1 || true
+      fi
+      # A version the records do not name (a failed check's new worker, which its restart policy would
+      # bring back with dockerd): removed, not only stopped.
+      v=$(ctr_label "$n" fleet.version)
+      if [[ $v != "$ver" && $v != "$prev" ]]; then
+        log "removing worker $n (${v:-no version}), a release the records do not name"
+        remove_container "$n"
+      fi
     done
   done
 }

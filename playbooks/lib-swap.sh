@@ -1,11 +1,14 @@
 # shellcheck shell=bash
 # fleet host library: the blue/green swap, and what happens when something fails after the switch.
 # Sourced by deploy.sh and rollback.sh after lib.sh, with the host lock held; it sources lib-release.sh
-# (the release records, pruning, metrics) and lib-recover.sh (what a killed run left).
+# (the release records, pruning, metrics), lib-recover.sh (what a killed run left) and lib-switch.sh (every
+# process of the host onto a release).
 # shellcheck source=lib-release.sh
 . "$LIB_DIR/lib-release.sh"
 # shellcheck source=lib-recover.sh
 . "$LIB_DIR/lib-recover.sh"
+# shellcheck source=lib-switch.sh
+. "$LIB_DIR/lib-switch.sh"
 
 SERVING=""   # the slot nginx serves (after recover)
 # The swap in progress: its phase ("": none or done; started: the new container runs, not served;
@@ -91,12 +94,14 @@ swap_release() {
     die 11 "$name ($image:$version) never answered $CFG_HEALTH_PATH with $CFG_HEALTH_STATUS on port $new_port within ${CFG_HEALTH_TIMEOUT}s (removed; ${old_ver:-nothing} keeps serving) - see the responses and logs above"
   fi
   t_healthy=$(now_ms)
+  test_pause web-started
   critical_begin
   log "switching nginx to $new (port $new_port)"
   # A failed nginx -t or reload restores the old file: nginx still serves the old release (12, 13).
   switch_upstream "$new_port" "$new" "$version"
   SWAP_PHASE=switched
   t_switched=$(now_ms)
+  test_pause web-switched
   # Healthy through nginx, then 3 times more in a row: an old nginx worker may accept a connection or two
   # with the old upstream for a moment after the reload.
   if ! wait_healthy "$CFG_NGINX_URL$CFG_HEALTH_PATH" "" "$CFG_HEALTH_TIMEOUT" ||
@@ -111,8 +116,10 @@ swap_release() {
       "free space in $CFG_STATE_DIR (df -h $CFG_STATE_DIR; pre-flight wants 32 MiB there), then deploy again"
   fi
   SWAP_PHASE=""
+  no_return_begin # the old generation (web and workers) stops now whatever comes (no_return_end)
   # shellcheck disable=SC2034 # read by workers_abort (lib-workers.sh)
   WORKERS_KEEP=1
+  test_pause recorded
   if [[ -n $old ]]; then
     log "draining $old_name (${CFG_DRAIN_SECONDS}s, then until nginx holds no connection to it)"
     sleep "$CFG_DRAIN_SECONDS"

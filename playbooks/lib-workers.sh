@@ -184,7 +184,16 @@ workers_commit() {
     docker stop -t "$WK_STOP" "${e#* }" >/dev/null 2>&1 &
     pids+=("$!")
   done
-  for pid in "${pids[@]}"; do wait "$pid" || log "docker stop of an old worker failed"; done
+  ((${#pids[@]} == 0)) || test_pause workers-stopping
+  # A signal interrupts wait (status > 128): wait again until each docker stop is done.
+  for pid in "${pids[@]}"; do
+    while :; do
+      wait "$pid" && break
+      (($? > 128)) && kill -0 "$pid" 2>/dev/null && continue
+      log "docker stop of an old worker failed"
+      break
+    done
+  done
   WORKERS_NEW=() WORKERS_OLD=()
 }
 
@@ -198,44 +207,4 @@ workers_json() {
       version "$(if [[ -n $n ]]; then ctr_label "$n" fleet.version; fi)")"
   done
   printf '[%s]' "$out"
-}
-
-# host_is_current VERSION IMAGE ENVFILE: every process of this host runs the release (ENVFILE "": any env).
-host_is_current() {
-  if [[ -n $CFG_WEB_PROCESS ]]; then
-    is_current "$@" || return 1
-  else
-    [[ $(kv_get "$(state_path current)" VERSION) == "$1" && $(kv_get "$(state_path current)" IMAGE) == "$2" ]] || return 1
-    [[ -z $3 ]] || cmp -s -- "$3" "$CFG_STATE_DIR/releases/$1/env" || return 1
-  fi
-  workers_current "$1" "$2"
-}
-
-# switch_to VERSION IMAGE ENVFILE ACTION BY: every process of this host onto VERSION (deploy and rollback): the
-# new workers start and pass their checks, then the web swap (lib-swap.sh; without a web process, the release
-# record), then the old workers stop.
-switch_to() {
-  workers_start "$1" "$2" "$3"
-  if [[ -n $CFG_WEB_PROCESS ]]; then
-    swap_release "$@"
-  else
-    workers_release "$1" "$2" "$4" "$5"
-  fi
-  workers_commit "$1"
-}
-
-# workers_release VERSION IMAGE ACTION BY: a host without the web process records the release its workers
-# now run (no nginx, no slot), as swap_release does for the web.
-workers_release() {
-  local version=$1 image=$2 action=$3 by=$4 old_ver
-  old_ver=$(kv_get "$(state_path current)" VERSION)
-  [[ $old_ver != "$version" ]] || old_ver=$(kv_get "$(state_path previous)" VERSION)
-  res_str previous "$old_ver"
-  critical_begin
-  promote_env "$version"
-  write_current "" "$version" "$image" "$by" "${RUN_ID:-}" "$action"
-  WORKERS_KEEP=1
-  critical_end
-  history_add "$(json_obj at "$(now_iso)" action "$action" version "$version" previous "$old_ver" \
-    workers "$CFG_WORKERS" by "$by" run_id "${RUN_ID:-}")"
 }

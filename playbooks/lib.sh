@@ -15,6 +15,7 @@ RESULT_FIELDS=()
 TMP_FILES=()
 OUT_BROKEN=0
 CRITICAL=0
+NO_RETURN=0 # past the point of no return (the release is recorded): the switch finishes whatever comes
 PENDING_SIGNAL=
 CONFIG_FILE=
 
@@ -120,7 +121,7 @@ on_signal() {
   fi
   # It came as on_exit started, before that ignores signals: let it clean up and report.
   [[ " ${FUNCNAME[*]} " != *" on_exit "* ]] || return 0
-  if ((CRITICAL)); then
+  if ((CRITICAL || NO_RETURN)); then
     [[ -n $PENDING_SIGNAL ]] || PENDING_SIGNAL=$sig
     return 0
   fi
@@ -141,14 +142,34 @@ install_traps() {
 }
 
 critical_begin() { CRITICAL=1; }
-# critical_end: leave the critical section; a signal that came meanwhile ends the script now.
+# critical_end: leave the critical section; a signal that came meanwhile ends the script now (unless
+# past the point of no return: then at no_return_end, once the old generation is stopped).
 critical_end() {
   CRITICAL=0
-  if [[ -n $PENDING_SIGNAL ]]; then
+  if [[ -n $PENDING_SIGNAL ]] && ((NO_RETURN == 0)); then
     local sig=$PENDING_SIGNAL
     PENDING_SIGNAL=
     on_signal "$sig"
   fi
+}
+
+# no_return_begin / no_return_end: once the release is recorded, the rest of the switch (stopping the old
+# generation) must finish even when the controller goes away (HUP, or PIPE on a write to the closed
+# channel): signals wait until no_return_end, and messages stop once the output is gone.
+no_return_begin() { NO_RETURN=1; }
+no_return_end() {
+  NO_RETURN=0
+  ((CRITICAL)) || critical_end
+}
+
+# test_pause NAME: a numbered kill point for the tests (never in production): only when the environment
+# names it in FLEET_TEST_PAUSE_AT and STATE_DIR/.test-pause exists, write STATE_DIR/.paused-NAME and wait
+# until the test removes it (the test kills fleet, the connection or dockerd meanwhile).
+test_pause() {
+  [[ -n ${FLEET_TEST_PAUSE_AT:-} && $FLEET_TEST_PAUSE_AT == "$1" && -f $CFG_STATE_DIR/.test-pause ]] || return 0
+  : >"$CFG_STATE_DIR/.paused-$1"
+  log "test pause at $1"
+  while [[ -f $CFG_STATE_DIR/.paused-$1 ]]; do sleep 0.2; done
 }
 
 # mk_tmp DIR PREFIX: sets TMP to a new temp file in DIR (removed on exit unless moved).

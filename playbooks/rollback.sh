@@ -38,7 +38,7 @@ IMAGE=$(kv_get "$REL_DIR/release" IMAGE)
 [[ -n $IMAGE ]] || IMAGE=$CFG_IMAGE
 if host_is_current "$TARGET" "$IMAGE" ""; then
   log "$TARGET already runs${SERVING:+ on slot $SERVING, healthy}: nothing to do"
-  workers_commit "$TARGET" # only stops workers the inventory no longer names on this host
+  processes_settle "$TARGET" # only stops processes the inventory no longer gives this host
   res_str slot "$SERVING"
   res_raw changed false
   exit 0

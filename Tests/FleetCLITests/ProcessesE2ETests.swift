@@ -67,13 +67,14 @@ extension DeployE2ETests {
         #expect(first.hosts.first { $0.host == "web1" }?.processes == ["web", "job"])
         #expect(first.hosts.first { $0.host == "web3" }?.processes == ["web"])
 
-        // A worker container a killed run left (not recorded, another version) is stopped by the next run's
-        // recovery; the same version again changes nothing else.
-        _ = await docker(1, "run -d --name demo-job-b --label fleet.app=demo --label fleet.process=job --label fleet.version=v2 "
+        // A worker container a killed run left (not recorded, of a version the records do not name: its restart
+        // policy would bring it back with dockerd) is stopped and removed by the next run's recovery; the same
+        // version again changes nothing else.
+        _ = await docker(1, "run -d --name demo-job-b --label fleet.app=demo --label fleet.process=job --label fleet.version=v9 "
             + "10.77.0.1:5000/demo:v1 /bin/worker")
         let (again, againOut) = try await deploy(inventory, ["v1"])
         #expect(again == 0, "\(againOut.err)")
-        #expect(await workers(1) == ["demo-job-a v1 running", "demo-job-b v2 exited"])
+        #expect(await workers(1) == ["demo-job-a v1 running"])
         let repeated = try #require(History.list(inventory: inventory, environment: "e2e").compactMap { try? $0.get() }.last)
         #expect(repeated.hosts.allSatisfy { $0.outcome == .skipped }, "\(repeated.hosts)")
         #expect(await docker(1, "inspect -f '{{.HostConfig.Memory}} {{index .Config.Labels \"role\"}}' demo-job-a") == "268435456 job")

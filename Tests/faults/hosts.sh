@@ -17,14 +17,13 @@ lab_docker() { # lab_docker I ARGS...: the docker CLI against host I's daemon (b
 }
 # only_std CMD...: run CMD with no file descriptor but 0, 1 and 2: a daemon started here (nginx, dockerd)
 # must never inherit the lab lock's descriptor from whoever holds it, or the lock outlives the suite.
-only_std() {
-  (
-    for f in /proc/"$BASHPID"/fd/*; do
-      n=${f##*/}
-      if [[ $n =~ ^[0-9]+$ ]] && ((n > 2)); then eval "exec $n>&-"; fi
-    done
-    exec "$@"
-  )
+only_std() { (close_fds && exec "$@"); }
+close_fds() { # close_fds: every descriptor of this (sub)shell but 0, 1 and 2
+  local f n
+  for f in /proc/"$BASHPID"/fd/*; do
+    n=${f##*/}
+    if [[ $n =~ ^[0-9]+$ ]] && ((n > 2)); then eval "exec $n>&-"; fi
+  done
 }
 # cmdline_has PID TEXT: PID runs and its command line contains TEXT.
 cmdline_has() {
@@ -175,7 +174,9 @@ dockerd_start() {
   [[ -s $FD/dockerd-web$i.args ]] || { echo "web$i: no saved dockerd command line" >&2; return 1; }
   mapfile -t args <"$FD/dockerd-web$i.args"
   [[ ${args[0]} == dockerd ]] || return 1
-  only_std setsid nsenter "--net=/run/netns/$(host_ns "$i")" "${args[@]}" >>"$LAB/hosts/web$i/dockerd.log" 2>&1 </dev/null &
+  # The background subshell closes them itself and becomes dockerd: one left waiting would hold the lab
+  # lock's descriptor as long as dockerd runs.
+  (close_fds && exec setsid nsenter "--net=/run/netns/$(host_ns "$i")" "${args[@]}") >>"$LAB/hosts/web$i/dockerd.log" 2>&1 </dev/null &
   echo "$!" >"$LAB_RUN/launch-web$i.pid"
   for ((n = 0; n < 120; n++)); do lab_docker "$i" info >/dev/null 2>&1 && return 0; sleep 0.5; done
   return 1

@@ -28,6 +28,8 @@ OUT=${PB_OUT:-/tmp/fleet-pbtest}
 . "$HERE/harden.sh"
 # shellcheck source=status-cases.sh
 . "$HERE/status-cases.sh"
+# shellcheck source=workers.sh
+. "$HERE/workers.sh"
 
 ((EUID == 0)) || { echo "run.sh: run as root (it reads the lab's client key and inspects the hosts)" >&2; exit 2; }
 for t in ssh scp jq python3 curl awk nsenter ip; do
@@ -71,8 +73,9 @@ if [[ -s $LAB/registry-auth/password ]]; then printf '%s\n' "$(cat "$LAB/registr
 
 # The cases, in order (PB_CASES="t_first_deploy t_full_disk" runs only those, in that order).
 ALL_CASES="t_config_errors t_version_once t_preflight t_first_deploy t_swaps t_pull_once t_broken t_prune
-  t_noop_and_status t_unexpected t_port_taken t_concurrent t_fleet_lock t_lock_records t_lock_metric t_hook t_lock_messages
-  t_incoming_sweep t_lock_busy t_consistency t_nginx_dead t_full_disk t_dockerd_dies t_interrupts t_bench
+  t_noop_and_status t_unexpected t_port_taken t_concurrent t_fleet_lock t_lock_records t_lock_metric t_hook
+  t_lock_messages t_incoming_sweep t_lock_busy t_consistency t_worker_kill_points t_process_change t_nginx_dead
+  t_full_disk t_dockerd_dies t_interrupts t_bench
   t_registry_login t_secrets_sweep"
 
 # suite I USER: every case on lab host webI as USER.
