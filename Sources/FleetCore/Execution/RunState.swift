@@ -13,7 +13,7 @@ actor RunState {
     /// How the run ends so far: its exit code and why it halted.
     private(set) var verdict = RunVerdict()
     /// The batches started so far.
-    private(set) var batchIndex = 0
+    private var batchIndex = 0
     /// The lead host's pre-flight, still running (its pull) while the other hosts' pre-flight starts.
     private var pending: Task<Void, Never>?
 

@@ -62,12 +62,6 @@ public struct StepRunner: Sendable {
         }
     }
 
-    /// Runs a check step (the image check, verify) and returns what its command gave, whatever its exit status:
-    /// the check's own judgement reads it. Throws only when the command could not run.
-    public func check(_ step: Step, on session: any HostSession) async throws(StepFailure) -> CommandResult {
-        try await execute(step, on: session)
-    }
-
     /// A step that could not run (connection, timeout, cancelled), said for people.
     static func failure(_ step: Step, _ error: any Error, host: String) -> StepFailure {
         if let error = error as? SSHError {

@@ -11,7 +11,7 @@ struct ImageCheckStage: StageKind {
         var warnings: [String]
         let runner = StepRunner(files: executor.files)
         do {
-            let result = try await executor.sessions.using(entry) { session in try await runner.check(step, on: session) }
+            let result = try await executor.sessions.using(entry) { session in try await runner.execute(step, on: session) }
             warnings = ImageCheck.judge(result, host: entry.name, image: image, maxSizeMB: check.maxSizeMB ?? 0).map(\.description)
         } catch {
             warnings = ["\(entry.name): \(image): could not inspect the image: \(HostFailure(host: entry.name, error: error, unreachable: nil).message)"]
